@@ -1,0 +1,61 @@
+"""Development sessions: ``nox`` runs lint, typecheck, tests and examples; ``nox -s bench``."""
+
+from __future__ import annotations
+
+import pathlib
+
+import nox
+
+nox.needs_version = ">=2025.2.9"
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.sessions = ["lint", "typecheck", "tests", "examples"]
+nox.options.reuse_existing_virtualenvs = True
+
+ROOT = pathlib.Path(__file__).parent
+PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
+PYTHON = "3.11"
+
+
+def _group(name: str) -> list[str]:
+    return list(nox.project.dependency_groups(PYPROJECT, name))
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """Check formatting and lint with ruff."""
+    session.install(*_group("lint"))
+    session.run("ruff", "format", "--check", ".")
+    session.run("ruff", "check", ".")
+
+
+@nox.session(python=PYTHON)
+def typecheck(session: nox.Session) -> None:
+    """Run mypy --strict over the package, tests, examples and this file."""
+    session.install("-e", ".", *_group("typing"))
+    session.run("mypy", "--strict", "smsc_async", "tests", "examples", "noxfile.py")
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """Run the test suite with branch coverage."""
+    session.install("-e", ".", *_group("tests"))
+    session.run("coverage", "erase")
+    session.run("coverage", "run", "-m", "pytest", *session.posargs)
+    session.run("coverage", "combine", success_codes=[0, 1])
+    session.run("coverage", "report")
+
+
+@nox.session(python=PYTHON)
+def examples(session: nox.Session) -> None:
+    """Run every example against the built-in emulator."""
+    session.install("-e", ".")
+    for path in sorted((ROOT / "examples").glob("*.py")):
+        session.log(f"example: {path.name}")
+        session.run("python", str(path), env={"SMSC_EXAMPLE_CHECK": "1"})
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """Benchmark the client against raw aiohttp+msgspec on the emulator; print a table."""
+    session.install(".")
+    session.run("python", str(ROOT / "tests" / "bench" / "bench_requests.py"), *session.posargs)

@@ -1,0 +1,819 @@
+"""SMSCClient: the session lifecycle, the limits gate and the one request path."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Literal, Self, Unpack
+from urllib.parse import urlsplit
+
+import aiohttp
+import msgspec
+
+from . import _endpoints as ep
+from ._limits import Gate, LocalGate, WaitPolicy, charges_for
+from ._transport import DEFAULT_MAX_BODY, Transport, backoff_delay, is_retryable, sleep
+from ._wire import decode, decode_ok
+from .errors import (
+    ConnectError,
+    HTTPStatusError,
+    ResponseDecodeError,
+    SendOutcomeUnknownError,
+    SMSCError,
+    TransportError,
+)
+from .models import Balance, CostResult, MessageState, MessageStatus, SendResult
+from .params import (
+    Attachment,
+    MessageKind,
+    SendOptions,
+    Voice,
+    check_text,
+    encode_list,
+    encode_send_options,
+    join_phones,
+    new_message_id,
+    validate_message_id,
+)
+
+__all__ = ["Region", "SMSCClient"]
+
+log = logging.getLogger("smsc_async")
+
+_SMSC_HOSTS = frozenset({"smsc.ru", "smscentre.com", "smsc.kz", "smsc.ua"})
+_MAX_IN_FLIGHT = 14  # SMSC answers error 9 to the 15th concurrent request of a login
+
+
+class Region(enum.StrEnum):
+    """SMSC's regional servers; pass one as ``base_url``."""
+
+    RU = "https://smsc.ru"
+    """Russia (the default)."""
+    COM = "https://smscentre.com"
+    """International (English)."""
+    KZ = "https://smsc.kz"
+    """Kazakhstan."""
+    UA = "https://smsc.ua"
+    """Ukraine."""
+
+
+def _normalise_base_url(url: str) -> tuple[str, str]:
+    parts = urlsplit(str(url))
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ValueError(f"base_url {url!r} must be an http(s) server root such as https://smsc.ru")
+    if parts.username or parts.password or parts.query:
+        raise ValueError("base_url must not carry credentials or a query; pass them as arguments")
+    root = f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
+    return root, parts.hostname
+
+
+def _default_backups(root: str, host: str) -> tuple[str, ...]:
+    # SMSC documents "www2.<host>" as the backup server of every regional site.
+    bare = host.removeprefix("www.")
+    if bare in _SMSC_HOSTS:
+        return (root.replace(host, f"www2.{bare}", 1),)
+    return ()
+
+
+def _first_recipient(phones: str) -> str | None:
+    first = phones.split(",", 1)[0]
+    # A group ("G<number>") has no single recipient to look up in status.php.
+    if first[:1] in ("G", "g") and first[1:].isdigit():
+        return None
+    return first
+
+
+def _read_attachment(item: Attachment) -> tuple[str, bytes]:
+    if isinstance(item, Path):
+        return item.name, item.read_bytes()
+    if (
+        isinstance(item, tuple)
+        and len(item) == 2
+        and isinstance(item[0], str)
+        and isinstance(item[1], bytes | bytearray)
+    ):
+        return item[0], bytes(item[1])
+    raise TypeError("an attachment must be a pathlib.Path or a (filename, bytes) pair")
+
+
+class SMSCClient:
+    """Asyncio client for the SMSC HTTP API, one typed coroutine per command.
+
+    Use it as an async context manager (or call :meth:`open` and :meth:`aclose`)::
+
+        async with SMSCClient("login", "password") as smsc:
+            sent = await smsc.send_sms("+79991234567", "Hello")
+            status = await smsc.get_status(sent.id, "+79991234567")
+
+    Every request is a form-encoded POST with ``fmt=3`` and ``charset=utf-8``; credentials travel
+    in the body only. Every request passes the limits gate first: fewer than fifteen requests in
+    flight per login (shared by all clients of that login and host in the process) and SMSC's
+    per-script "N per minute" rules, so that SMSC's error 9 is not seen.
+
+    Reads are retried on transport failures and 5xx answers with capped, jittered backoff
+    (switching to the ``www2.`` backup server of SMSC's own hosts). A send is never repeated once
+    it may have reached SMSC: every send carries a client-assigned message id, and after an
+    ambiguous failure the client checks that id through status.php (``reconcile_sends``) or
+    raises :class:`~smsc_async.errors.SendOutcomeUnknownError`.
+
+    Args:
+        login: Account login (with ``password``); leave out when using ``apikey``.
+        password: Account password. Kept private: never shown in reprs, logs or errors.
+        apikey: API key, instead of login and password.
+        base_url: Server root: a :class:`Region` or a URL (e.g. the emulator's).
+        backup_urls: Server roots tried in turn on connection failures; by default ``www2.``
+            of SMSC's own hosts, none for other hosts.
+        session: An ``aiohttp.ClientSession`` to borrow; the client never closes it.
+        timeout: Seconds (or an ``aiohttp.ClientTimeout``) for one request, applied inside the
+            gate, so time spent waiting for a limit does not eat it.
+        max_retries: Retries of a read after the first attempt.
+        retry_backoff: Base of the exponential backoff in seconds; 0 turns pauses off.
+        retry_backoff_cap: Longest pause between retries.
+        max_in_flight: Concurrent requests allowed for this login, 1 to 14.
+        on_limit: ``"wait"`` until a per-minute rule allows the request (default), or ``"raise"``
+            :class:`~smsc_async.errors.RateLimitedError` at once.
+        max_wait: Longest time to wait at the gate before raising ``RateLimitedError``.
+        rate_margin: Seconds added to every per-minute window, for clock granularity at SMSC.
+        gate: A custom limits gate (e.g. shared between processes); by default the in-process one.
+        md5_password: Send the lowercase hex MD5 of the password instead of the password.
+        reconcile_sends: After an ambiguous send failure, check the message through status.php.
+        reconcile_delay: Seconds to wait before that check.
+        message_id_factory: Makes client message ids; by default 24 random hex characters.
+        max_body: Largest answer read into memory, in bytes.
+    """
+
+    def __init__(
+        self,
+        login: str | None = None,
+        password: str | None = None,
+        *,
+        apikey: str | None = None,
+        base_url: str = Region.RU,
+        backup_urls: Sequence[str] | None = None,
+        session: aiohttp.ClientSession | None = None,
+        timeout: float | aiohttp.ClientTimeout = 30.0,
+        max_retries: int = 3,
+        retry_backoff: float = 0.5,
+        retry_backoff_cap: float = 8.0,
+        max_in_flight: int = _MAX_IN_FLIGHT,
+        on_limit: Literal["wait", "raise"] = "wait",
+        max_wait: float | None = None,
+        rate_margin: float = 1.0,
+        gate: Gate | None = None,
+        md5_password: bool = False,
+        reconcile_sends: bool = True,
+        reconcile_delay: float = 1.0,
+        message_id_factory: Callable[[], int | str] | None = None,
+        max_body: int = DEFAULT_MAX_BODY,
+    ) -> None:
+        if apikey is not None:
+            if login is not None or password is not None:
+                raise ValueError("pass either apikey or login and password, not both")
+            if not apikey:
+                raise ValueError("apikey is empty")
+            self._auth: dict[str, str] = {"apikey": apikey}
+            who = "apikey:" + hashlib.sha256(apikey.encode()).hexdigest()[:16]
+        else:
+            if not login or not password:
+                raise ValueError("give login and password (or apikey=...)")
+            psw = hashlib.md5(password.encode()).hexdigest() if md5_password else password  # noqa: S324 - SMSC's own scheme
+            self._auth = {"login": login, "psw": psw}
+            who = login
+        if not 1 <= max_in_flight <= _MAX_IN_FLIGHT:
+            raise ValueError(f"max_in_flight must be 1..{_MAX_IN_FLIGHT}, got {max_in_flight}")
+        if max_retries < 0:
+            raise ValueError("max_retries must be 0 or more")
+        if on_limit not in ("wait", "raise"):
+            raise ValueError("on_limit must be 'wait' or 'raise'")
+        if max_wait is not None and max_wait < 0:
+            raise ValueError("max_wait must be 0 or more seconds")
+        root, host = _normalise_base_url(base_url)
+        backups = (
+            _default_backups(root, host)
+            if backup_urls is None
+            else tuple(_normalise_base_url(u)[0] for u in backup_urls)
+        )
+        self._login = login
+        self._roots = (root, *backups)
+        self._account = f"{host}|{who}"
+        self._borrowed = session
+        self._session: aiohttp.ClientSession | None = None
+        self._transport: Transport | None = None
+        self._state: Literal["new", "open", "closed"] = "new"
+        self._timeout = (
+            timeout
+            if isinstance(timeout, aiohttp.ClientTimeout)
+            else aiohttp.ClientTimeout(total=timeout, connect=min(10.0, timeout))
+        )
+        self._max_retries = max_retries
+        self._backoff = (retry_backoff, retry_backoff_cap)
+        self._max_in_flight = max_in_flight
+        self._policy = WaitPolicy(on_limit=on_limit, max_wait=max_wait)
+        self._gate: Gate = gate if gate is not None else LocalGate(margin=rate_margin)
+        self._reconcile = reconcile_sends
+        self._reconcile_delay = reconcile_delay
+        self._new_id = message_id_factory or new_message_id
+        self._max_body = max_body
+
+    def __repr__(self) -> str:
+        who = f"login={self._login!r}" if self._login else "apikey=***"
+        return f"<SMSCClient {who} base_url={self._roots[0]!r} {self._state}>"
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def open(self) -> Self:
+        """Open the client: create its HTTP session (or adopt the borrowed one).
+
+        Raises:
+            RuntimeError: already open, or closed (a closed client cannot be reopened).
+        """
+        if self._state == "open":
+            raise RuntimeError("SMSCClient is already open")
+        if self._state == "closed":
+            raise RuntimeError("SMSCClient is closed; create a new one")
+        if self._borrowed is not None:
+            if self._borrowed.closed:
+                raise RuntimeError("the session passed to SMSCClient is closed")
+            self._session = self._borrowed
+        else:
+            # The limits gate bounds concurrency; a connector limit would only make requests
+            # queue inside aiohttp, where the wait eats their timeout.
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=0),
+                headers={"User-Agent": "smsc-async"},
+            )
+        self._transport = Transport(self._session, timeout=self._timeout, max_body=self._max_body)
+        self._state = "open"
+        return self
+
+    async def aclose(self) -> None:
+        """Close the client and the session it created (never a borrowed one). Idempotent."""
+        if self._state == "closed":
+            return
+        session, self._session, self._transport = self._session, None, None
+        self._state = "closed"
+        if session is not None and session is not self._borrowed:
+            await session.close()
+
+    async def __aenter__(self) -> Self:
+        return await self.open()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    # -- the one request path --------------------------------------------------------------
+
+    def _require_transport(self) -> Transport:
+        if self._transport is None:
+            if self._state == "closed":
+                raise RuntimeError("SMSCClient is closed; create a new one")
+            raise RuntimeError("SMSCClient is not open: use 'async with SMSCClient(...)' first")
+        return self._transport
+
+    async def _post(
+        self,
+        endpoint: ep.Endpoint,
+        fields: Mapping[str, str],
+        files: Sequence[tuple[str, bytes]] = (),
+    ) -> bytes:
+        """Send one command through the gate, retrying as the endpoint allows; return the body."""
+        transport = self._require_transport()
+        request = {**fields, **endpoint.command}
+        charges = charges_for(endpoint.name, request)
+        body = {**request, **self._auth, "fmt": "3", "charset": "utf-8"}
+        attempt = 0
+        while True:
+            url = f"{self._roots[attempt % len(self._roots)]}/sys/{endpoint.script}"
+            try:
+                async with self._gate.admit(
+                    self._account, charges, self._policy, max_in_flight=self._max_in_flight
+                ) as ticket:
+                    try:
+                        return await transport.post(url, _form(body, files))
+                    except ConnectError:
+                        ticket.refund()  # never reached SMSC: it must not count in the windows
+                        raise
+            except (TransportError, HTTPStatusError) as exc:
+                attempt += 1
+                if attempt > self._max_retries or not is_retryable(exc, safe=endpoint.safe):
+                    raise
+                delay = backoff_delay(attempt, base=self._backoff[0], cap=self._backoff[1])
+                log.debug(
+                    "retrying %s (retry %d of %d) in %.2f s after %s",
+                    endpoint.script,
+                    attempt,
+                    self._max_retries,
+                    delay,
+                    exc,
+                )
+                await sleep(delay)
+
+    async def _request(self, endpoint: ep.Endpoint, fields: Mapping[str, str]) -> Any:
+        body = await self._post(endpoint, fields)
+        if endpoint.decoder is None:
+            decode_ok(endpoint.script, body)
+            return None
+        return decode(endpoint.script, body, endpoint.decoder)
+
+    # -- sending ---------------------------------------------------------------------------
+
+    async def _send(
+        self,
+        kind: MessageKind,
+        phones: str | Sequence[str],
+        message: str,
+        options: Mapping[str, object],
+        *,
+        extra: Mapping[str, str] | None = None,
+        files: Sequence[Attachment] = (),
+    ) -> SendResult:
+        fields = encode_send_options(options)
+        recipients = join_phones(phones)
+        fields.update(phones=recipients, mes=check_text(message, kind))
+        fields.update(kind.flags)
+        if extra:
+            fields.update(extra)
+        return await self._submit(fields, options, _first_recipient(recipients), files)
+
+    async def _submit(
+        self,
+        fields: dict[str, str],
+        options: Mapping[str, object],
+        recipient: str | None,
+        files: Sequence[Attachment] = (),
+    ) -> SendResult:
+        raw_id = options["id"] if "id" in options else self._new_id()
+        message_id = validate_message_id(raw_id)
+        fields["id"] = str(message_id)
+        loaded = [_read_attachment(f) for f in files]
+        try:
+            body = await self._post(ep.SEND, fields, loaded)
+            assert ep.SEND.decoder is not None
+            result: SendResult = decode("send.php", body, ep.SEND.decoder)
+        except (TransportError, HTTPStatusError, ResponseDecodeError) as exc:
+            if isinstance(exc, TransportError) and not exc.request_sent:
+                raise  # surely never reached SMSC: the caller may simply send again
+            return await self._reconcile_send(message_id, recipient, fields, exc)
+        return result
+
+    async def _reconcile_send(
+        self,
+        message_id: int | str,
+        recipient: str | None,
+        fields: Mapping[str, str],
+        cause: SMSCError,
+    ) -> SendResult:
+        phones = fields.get("phones", "") or "list"
+        if not self._reconcile or recipient is None:
+            raise SendOutcomeUnknownError(message_id, phones) from cause
+        log.debug("send %s: outcome unknown after %s; checking status", message_id, cause)
+        await sleep(self._reconcile_delay)
+        try:
+            status = await self.get_status(message_id, recipient)
+        except SMSCError:
+            raise SendOutcomeUnknownError(message_id, phones) from cause
+        if status.status == MessageState.NOT_FOUND:
+            raise SendOutcomeUnknownError(message_id, phones, checked=True) from cause
+        return SendResult(id=message_id, reconciled=True)
+
+    async def send_sms(
+        self,
+        phones: str | Sequence[str],
+        message: str,
+        *,
+        flash: bool = False,
+        **options: Unpack[SendOptions],
+    ) -> SendResult:
+        """Send an SMS (send.php).
+
+        Args:
+            phones: One number, a comma-separated string, or a sequence of numbers in
+                international format (``+`` keeps SMSC from correcting the number); ``G<n>``
+                sends to contact group ``n``.
+            message: The text, at most 1000 characters (split into parts by SMSC).
+            flash: Send a flash SMS, shown at once on the screen.
+            **options: :class:`~smsc_async.params.SendOptions` (sender, time, validity, ...).
+
+        Returns:
+            The message id and number of parts (price and balance when asked for).
+
+        Raises:
+            ValueError: bad input, before any request.
+            TypeError: an unknown option or a value of the wrong type.
+            InsufficientFundsError: not enough money (carries ``message_id``).
+            InvalidPhoneError: no valid number (carries ``message_id``).
+            MessageForbiddenError: text or sender forbidden.
+            SendOutcomeUnknownError: the answer was lost and the message could not be confirmed.
+            RateLimitedError: the gate was told not to wait that long.
+            APIError: any other SMSC error.
+        """
+        kind = MessageKind.FLASH if flash else MessageKind.SMS
+        return await self._send(kind, phones, message, options)
+
+    async def send_batch(
+        self,
+        messages: Mapping[str, str] | Iterable[tuple[str, str]],
+        **options: Unpack[SendOptions],
+    ) -> SendResult:
+        """Send personalised SMS, one text per number, in one request (send.php ``list=``).
+
+        Args:
+            messages: ``{phone: text}`` or ``(phones, text)`` pairs.
+            **options: :class:`~smsc_async.params.SendOptions` applied to every message.
+
+        Returns:
+            One message id for the whole batch and the total number of parts.
+
+        Raises:
+            ValueError: bad input (see :func:`~smsc_async.params.encode_list`).
+            SendOutcomeUnknownError: the answer was lost and the batch could not be confirmed.
+            APIError: SMSC refused the batch.
+        """
+        fields = encode_send_options(options)
+        encoded, first = encode_list(messages)
+        fields["list"] = encoded
+        return await self._submit(fields, options, _first_recipient(first))
+
+    async def send_binary(
+        self, phones: str | Sequence[str], data: bytes, **options: Unpack[SendOptions]
+    ) -> SendResult:
+        """Send a binary SMS (send.php ``bin=2``: the bytes travel as hex).
+
+        Raises:
+            TypeError: ``data`` is not bytes.
+            ValueError: ``data`` is empty.
+        """
+        if not isinstance(data, bytes | bytearray):
+            raise TypeError("data must be bytes")
+        if not data:
+            raise ValueError("data is empty")
+        return await self._send(MessageKind.BINARY, phones, bytes(data).hex().upper(), options)
+
+    async def send_wap_push(
+        self, phones: str | Sequence[str], url: str, title: str, **options: Unpack[SendOptions]
+    ) -> SendResult:
+        """Send a WAP push with a link and its title (send.php ``push=1``).
+
+        Raises:
+            ValueError: empty ``url``, or a title holding a line break.
+        """
+        if not url.strip():
+            raise ValueError("url is empty")
+        if "\n" in url or "\n" in title:
+            raise ValueError("url and title must be single lines")
+        return await self._send(MessageKind.WAP_PUSH, phones, f"{url}\n{title}", options)
+
+    async def send_hlr(
+        self, phones: str | Sequence[str], **options: Unpack[SendOptions]
+    ) -> SendResult:
+        """Request an HLR lookup (send.php ``hlr=1``); read results with :meth:`get_status`."""
+        return await self._send(MessageKind.HLR, phones, "", options)
+
+    async def send_ping(
+        self, phones: str | Sequence[str], **options: Unpack[SendOptions]
+    ) -> SendResult:
+        """Send an invisible ping SMS (send.php ``ping=1``); its status tells reachability."""
+        return await self._send(MessageKind.PING, phones, "", options)
+
+    async def send_mms(
+        self,
+        phones: str | Sequence[str],
+        message: str,
+        *,
+        subject: str | None = None,
+        files: Sequence[Attachment] = (),
+        **options: Unpack[SendOptions],
+    ) -> SendResult:
+        """Send an MMS with optional files (send.php ``mms=1``; files as multipart).
+
+        Args:
+            phones: Recipients.
+            message: The text.
+            subject: MMS subject (SMSC uses the sender name when left out).
+            files: Pictures, sounds or videos to attach.
+            **options: :class:`~smsc_async.params.SendOptions`.
+        """
+        extra = {"subj": subject} if subject is not None else None
+        return await self._send(MessageKind.MMS, phones, message, options, extra=extra, files=files)
+
+    async def send_email(
+        self,
+        addresses: str | Sequence[str],
+        message: str,
+        *,
+        subject: str,
+        from_address: str,
+        files: Sequence[Attachment] = (),
+        **options: Unpack[SendOptions],
+    ) -> SendResult:
+        """Send an e-mail (send.php ``mail=1``).
+
+        Args:
+            addresses: Recipient e-mail addresses.
+            message: The body (text or HTML).
+            subject: The subject line (required by SMSC).
+            from_address: The sender address (SMSC's ``sender``, required for e-mail).
+            files: Attachments.
+            **options: :class:`~smsc_async.params.SendOptions` (without ``sender``).
+
+        Raises:
+            ValueError: empty subject, or a from_address that is not an address.
+        """
+        if not subject.strip():
+            raise ValueError("subject is empty; SMSC requires a subject for e-mail")
+        if "@" not in from_address:
+            raise ValueError(f"from_address {from_address!r} is not an e-mail address")
+        if "sender" in options:
+            raise TypeError("pass the sender address as from_address=, not as sender=")
+        extra = {"subj": subject, "sender": from_address}
+        return await self._send(
+            MessageKind.EMAIL, addresses, message, options, extra=extra, files=files
+        )
+
+    async def send_voice(
+        self,
+        phones: str | Sequence[str],
+        message: str,
+        *,
+        voice: Voice | str | None = None,
+        param: str | None = None,
+        files: Sequence[Attachment] = (),
+        **options: Unpack[SendOptions],
+    ) -> SendResult:
+        """Make a voice call that reads ``message`` aloud or plays files (send.php ``call=1``).
+
+        Args:
+            phones: Recipients.
+            message: Text to speak.
+            voice: Text-to-speech voice (:class:`~smsc_async.params.Voice`).
+            param: SMSC's voice parameters string, passed as is.
+            files: Sound files to play.
+            **options: :class:`~smsc_async.params.SendOptions`.
+
+        Returns:
+            The result; ``cnt`` counts seconds of the call.
+        """
+        extra: dict[str, str] = {}
+        if voice is not None:
+            extra["voice"] = Voice(voice).value
+        if param is not None:
+            extra["param"] = param
+        return await self._send(
+            MessageKind.VOICE, phones, message, options, extra=extra, files=files
+        )
+
+    async def send_call_code(self, phone: str, **options: Unpack[SendOptions]) -> SendResult:
+        """Confirm a number by a flash call (send.php ``call=1``, ``mes=code``).
+
+        SMSC calls the number from a number whose last digits are the code; the user enters
+        them and you compare with ``result.code``.
+
+        Returns:
+            The result with ``code`` set.
+        """
+        return await self._send(MessageKind.VOICE, [phone], "code", options)
+
+    async def send_viber(
+        self, phones: str | Sequence[str], message: str, **options: Unpack[SendOptions]
+    ) -> SendResult:
+        """Send a Viber message (send.php ``viber=1``; a picture via ``fileurl``)."""
+        return await self._send(MessageKind.VIBER, phones, message, options)
+
+    async def send_social(
+        self, phones: str | Sequence[str], message: str, **options: Unpack[SendOptions]
+    ) -> SendResult:
+        """Send a message to social networks (send.php ``soc=1``)."""
+        return await self._send(MessageKind.SOCIAL, phones, message, options)
+
+    async def send_telegram(
+        self,
+        recipients: str | Sequence[str],
+        message: str,
+        *,
+        bot: str | None = None,
+        smsreq: int | None = None,
+        **options: Unpack[SendOptions],
+    ) -> SendResult:
+        """Send a Telegram message (send.php ``tg=1``, or through your bot with ``bot=``).
+
+        Args:
+            recipients: Phone numbers, ``@nickname`` or ``#ID``.
+            message: The text (for ``tg=1``, the confirmation code message).
+            bot: Your bot, ``@name_bot``: send through it instead of SMSC's code channel.
+            smsreq: With ``bot``: hide the text and ask the user to confirm the number again
+                when the last confirmation is older than this many days (10 to 999).
+            **options: :class:`~smsc_async.params.SendOptions`.
+
+        Raises:
+            ValueError: a bot name not of the form ``@name_bot``, or smsreq out of range.
+        """
+        extra: dict[str, str] = {}
+        kind = MessageKind.TELEGRAM
+        if bot is not None:
+            if not (bot.startswith("@") and len(bot) > 1):
+                raise ValueError(f"bot {bot!r} must be a Telegram bot name such as @name_bot")
+            extra["bot"] = bot
+            kind = MessageKind.SMS  # the bot parameter selects the channel by itself
+        if smsreq is not None:
+            if bot is None:
+                raise ValueError("smsreq applies only together with bot=")
+            if not 10 <= smsreq <= 999:
+                raise ValueError(f"smsreq must be 10..999 days, got {smsreq}")
+            extra["smsreq"] = str(smsreq)
+        return await self._send(kind, recipients, message, options, extra=extra)
+
+    async def send_whatsapp(
+        self,
+        phones: str | Sequence[str],
+        message: str,
+        *,
+        bot: str | None = None,
+        **options: Unpack[SendOptions],
+    ) -> SendResult:
+        """Send a WhatsApp message (send.php ``whatsapp=1``, or ``bot=wa:<number>``).
+
+        Args:
+            phones: Recipients.
+            message: The text.
+            bot: Your WhatsApp bot number (digits); sent as ``wa:<number>``.
+            **options: :class:`~smsc_async.params.SendOptions`.
+        """
+        if bot is None:
+            return await self._send(MessageKind.WHATSAPP, phones, message, options)
+        number = bot.removeprefix("wa:")
+        if not number.lstrip("+").isdigit():
+            raise ValueError(f"bot {bot!r} must be a WhatsApp number such as wa:79991234567")
+        extra = {"bot": f"wa:{number}"}
+        return await self._send(MessageKind.SMS, phones, message, options, extra=extra)
+
+    # -- cost ------------------------------------------------------------------------------
+
+    async def get_cost(
+        self,
+        phones: str | Sequence[str],
+        message: str,
+        *,
+        kind: MessageKind = MessageKind.SMS,
+        **options: Unpack[SendOptions],
+    ) -> CostResult:
+        """Ask what a send would cost, without sending (send.php ``cost=1``).
+
+        Args:
+            phones: Recipients.
+            message: The text.
+            kind: Kind of message to price.
+            **options: :class:`~smsc_async.params.SendOptions` as for the send.
+
+        Returns:
+            Price (Decimal) and number of parts.
+
+        Raises:
+            ValueError: bad input.
+            APIError: SMSC refused.
+        """
+        fields = encode_send_options(options, cost_only=True)
+        fields.update(phones=join_phones(phones), mes=check_text(message, kind), **kind.flags)
+        result: CostResult = await self._request(ep.SEND_COST, fields)
+        return result
+
+    async def get_batch_cost(
+        self,
+        messages: Mapping[str, str] | Iterable[tuple[str, str]],
+        **options: Unpack[SendOptions],
+    ) -> CostResult:
+        """Ask what a personalised batch (``list=``) would cost, without sending.
+
+        Raises:
+            ValueError: bad input.
+            APIError: SMSC refused.
+        """
+        fields = encode_send_options(options, cost_only=True)
+        fields["list"] = encode_list(messages)[0]
+        result: CostResult = await self._request(ep.SEND_COST, fields)
+        return result
+
+    # -- status ----------------------------------------------------------------------------
+
+    async def get_status(
+        self, id: int | str, phone: str, *, all: Literal[0, 1, 2] = 0
+    ) -> MessageStatus:
+        """Get the delivery status of one message (status.php).
+
+        Args:
+            id: Message id.
+            phone: Recipient number (or e-mail address) of that message.
+            all: 0 for the status only, 1 for full details, 2 adding country, operator, region.
+
+        Returns:
+            The status; ``status`` is ``MessageState.NOT_FOUND`` for an unknown message.
+
+        Raises:
+            ValueError: bad id, phone or ``all``.
+            APIError: SMSC refused.
+        """
+        fields = _status_fields(id, phone, all)
+        result: MessageStatus = await self._request(ep.STATUS, fields)
+        return result
+
+    async def get_statuses(
+        self,
+        messages: Iterable[tuple[int | str, str]],
+        *,
+        all: Literal[0, 1, 2] = 0,
+    ) -> list[MessageStatus]:
+        """Get the statuses of several messages in one request (status.php, multi-message form).
+
+        SMSC allows one such "mass" request per minute per login; the gate spaces them. The ids
+        and phones are sent with a trailing comma, which makes SMSC answer a list even for one
+        message. A single message goes as an ordinary status request instead, which the mass
+        rule does not limit.
+
+        Args:
+            messages: ``(id, phone)`` pairs.
+            all: Detail level as for :meth:`get_status`.
+
+        Returns:
+            One status per message, each with ``id`` and ``phone`` set, in SMSC's order.
+
+        Raises:
+            ValueError: no messages, or a bad id or phone.
+            APIError: SMSC refused.
+        """
+        pairs = list(messages)
+        if not pairs:
+            raise ValueError("messages is empty; give at least one (id, phone) pair")
+        checked = [_status_fields(i, p, all) for i, p in pairs]
+        if len(checked) == 1:
+            one: MessageStatus = await self._request(ep.STATUS, checked[0])
+            first = checked[0]
+            return [msgspec.structs.replace(one, id=pairs[0][0], phone=first["phone"])]
+        fields = {
+            "id": ",".join(f["id"] for f in checked) + ",",
+            "phone": ",".join(f["phone"] for f in checked) + ",",
+        }
+        if all:
+            fields["all"] = str(all)
+        result: list[MessageStatus] = await self._request(ep.STATUS_MASS, fields)
+        return result
+
+    async def delete_message(self, id: int | str, phone: str) -> None:
+        """Delete a sent or scheduled message (status.php ``del=1``).
+
+        Raises:
+            OperationFailedError: SMSC could not delete it (error 5).
+            APIError: SMSC refused.
+        """
+        await self._request(ep.STATUS_DELETE, _status_fields(id, phone, 0))
+
+    # -- balance ---------------------------------------------------------------------------
+
+    async def get_balance(self) -> Balance:
+        """Get the account balance with its currency (balance.php ``cur=1``).
+
+        Returns:
+            Balance (Decimal), currency, and credit when a credit is set.
+
+        Raises:
+            AuthenticationError: wrong credentials.
+            APIError: SMSC refused.
+        """
+        result: Balance = await self._request(ep.BALANCE, {})
+        return result
+
+
+def _status_fields(id: object, phone: object, all: object) -> dict[str, str]:
+    if isinstance(id, bool) or not isinstance(id, int | str) or not str(id).strip():
+        raise ValueError(f"id must be a message id (int or str), got {id!r}")
+    if not isinstance(phone, str) or not phone.strip():
+        raise ValueError(f"phone must be the recipient of the message, got {phone!r}")
+    if "," in str(id) or "," in phone:
+        raise ValueError("one id and one phone here; use get_statuses() for several messages")
+    if all not in (0, 1, 2):
+        raise ValueError(f"all must be 0, 1 or 2, got {all!r}")
+    fields = {"id": str(id).strip(), "phone": phone.strip()}
+    if all:
+        fields["all"] = str(all)
+    return fields
+
+
+def _form(
+    fields: Mapping[str, str], files: Sequence[tuple[str, bytes]]
+) -> Mapping[str, str] | aiohttp.FormData:
+    if not files:
+        return fields
+    # A FormData is consumed by one request, so every attempt builds its own.
+    form = aiohttp.FormData(charset="utf-8")
+    for name, value in fields.items():
+        form.add_field(name, value)
+    for index, (filename, content) in enumerate(files):
+        form.add_field(f"file{index}", content, filename=filename)
+    return form

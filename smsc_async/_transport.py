@@ -1,0 +1,149 @@
+"""The only module that talks to aiohttp: one POST, a bounded read, and error mapping.
+
+Also holds the retry policy as plain functions; the loop that applies it lives in the client,
+because every retry must pass the limits gate again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Mapping
+from typing import Final
+from urllib.parse import urlencode
+
+import aiohttp
+
+from .errors import (
+    ConnectError,
+    HTTPStatusError,
+    RequestTimeoutError,
+    ResponseDecodeError,
+    SMSCError,
+    TransportError,
+)
+
+__all__ = ["DEFAULT_MAX_BODY", "Transport", "backoff_delay", "is_retryable"]
+
+DEFAULT_MAX_BODY: Final = 32 * 1024 * 1024
+"""Largest answer body read into memory (history pages of 1000 messages fit easily)."""
+
+_PREFIX: Final = 200
+_FORM_HEADERS: Final = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+class Transport:
+    """POSTs forms to SMSC scripts and returns the body, mapping failures to library errors."""
+
+    __slots__ = ("_max_body", "_session", "_timeout")
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        *,
+        timeout: aiohttp.ClientTimeout,
+        max_body: int = DEFAULT_MAX_BODY,
+    ) -> None:
+        self._session = session
+        self._timeout = timeout
+        self._max_body = max_body
+
+    async def post(self, url: str, data: Mapping[str, str] | aiohttp.FormData) -> bytes:
+        """POST ``data`` to ``url`` and return the body of a 200 answer.
+
+        Args:
+            url: Full script URL; never contains credentials (they travel in ``data``).
+            data: Form fields (sent urlencoded) or a FormData (multipart, for files).
+
+        Returns:
+            The body bytes.
+
+        Raises:
+            ConnectError: no connection could be made; nothing was sent.
+            RequestTimeoutError: no complete answer in time.
+            TransportError: the connection failed after the request may have been sent.
+            HTTPStatusError: a non-200 answer.
+            ResponseDecodeError: the body is larger than the configured bound.
+        """
+        if isinstance(data, aiohttp.FormData):
+            payload: bytes | aiohttp.FormData = data
+            headers = None
+        else:
+            # Encoding here is several times cheaper than aiohttp's generic FormData path.
+            payload = urlencode(data).encode("ascii")
+            headers = _FORM_HEADERS
+        try:
+            async with self._session.post(
+                url, data=payload, headers=headers, timeout=self._timeout
+            ) as resp:
+                if resp.status != 200:
+                    prefix = await resp.content.read(_PREFIX)
+                    raise HTTPStatusError(resp.status, url=url, body_prefix=prefix)
+                length = resp.content_length
+                if length is not None and length <= self._max_body:
+                    return await resp.read()
+                return await self._read_bounded(resp, url)
+        except SMSCError:
+            raise
+        except aiohttp.ConnectionTimeoutError as exc:
+            # Timed out while connecting: the request was never written.
+            raise ConnectError("connect timed out", url=url) from exc
+        except aiohttp.ClientConnectorError as exc:
+            # Refused, DNS failure, TLS handshake: the request was never written.
+            raise ConnectError(f"cannot connect: {exc.os_error or exc}", url=url) from exc
+        except TimeoutError as exc:
+            raise RequestTimeoutError("no answer in time", url=url) from exc
+        except aiohttp.ClientError as exc:
+            raise TransportError(f"{type(exc).__name__}: {exc}", url=url) from exc
+        except OSError as exc:
+            raise TransportError(f"{type(exc).__name__}: {exc}", url=url) from exc
+
+    async def _read_bounded(self, resp: aiohttp.ClientResponse, url: str) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in resp.content.iter_any():
+            size += len(chunk)
+            if size > self._max_body:
+                raise ResponseDecodeError(
+                    f"answer larger than {self._max_body} bytes",
+                    script=url.rsplit("/", 1)[-1],
+                    body_prefix=b"".join(chunks)[:_PREFIX],
+                )
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+def is_retryable(exc: BaseException, *, safe: bool) -> bool:
+    """Whether a failed attempt may be repeated.
+
+    Args:
+        exc: What the attempt raised.
+        safe: Whether the command may be repeated once it possibly reached SMSC (reads).
+
+    Returns:
+        ``True`` for transport failures and 5xx answers of safe commands, and for connection
+        failures of any command (nothing was sent). API errors are never retried here: error 2
+        and 4 must not be repeated, and the others will not change by repeating.
+    """
+    if isinstance(exc, TransportError):
+        return safe or not exc.request_sent
+    if isinstance(exc, HTTPStatusError):
+        return safe and exc.status >= 500
+    return False
+
+
+def backoff_delay(attempt: int, *, base: float, cap: float) -> float:
+    """Return the pause before retry number ``attempt`` (1-based): capped, with full jitter.
+
+    ``base=0`` turns the pause off (for tests).
+    """
+    if base <= 0:
+        return 0.0
+    ceiling = min(cap, base * (2 ** (attempt - 1)))
+    return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not cryptography
+
+
+async def sleep(seconds: float) -> None:
+    """Sleep on the loop clock (so tests can use virtual time)."""
+    if seconds > 0:
+        await asyncio.sleep(seconds)

@@ -1,0 +1,45 @@
+"""A stateful SMSC emulator on aiohttp.web, for tests, examples and benchmarks.
+
+The emulator answers SMSC's HTTP API (``/sys/send.php``, ``/sys/status.php``,
+``/sys/balance.php``) on loopback, so nothing needs real credentials::
+
+    from decimal import Decimal
+    from smsc_async.emulator import Account, Emulator
+
+    emu = Emulator(accounts=[Account(login="demo", password="demo-password",
+                                     balance=Decimal("100.00"))])
+    async with emu.serve() as base_url:
+        ...  # point the client at base_url
+    assert emu.sends_accepted() == 1
+
+It parses requests from its own table of SMSC parameter names and never imports the
+client, so a misreading in the client is not mirrored here. All timing uses the event
+loop's clock, so tests can run on virtual time (``looptime``).
+
+From the command line: ``python -m smsc_async.emulator --port 8080``.
+
+In pytest, the fixtures ``smsc_emulator`` and ``smsc_emulator_factory`` come with the
+package (see :mod:`smsc_async.emulator.pytest_plugin`).
+"""
+
+from ._app import SCRIPTS, Emulator
+from ._faults import Fault, Faults
+from ._rules import LIMIT_RULES, MAX_IN_FLIGHT, WINDOW_SECONDS, LimitRule
+from ._store import DEFAULT_SCHEDULE
+from ._types import Account, Message, RecordedFile, RecordedRequest
+
+__all__ = [
+    "DEFAULT_SCHEDULE",
+    "LIMIT_RULES",
+    "MAX_IN_FLIGHT",
+    "SCRIPTS",
+    "WINDOW_SECONDS",
+    "Account",
+    "Emulator",
+    "Fault",
+    "Faults",
+    "LimitRule",
+    "Message",
+    "RecordedFile",
+    "RecordedRequest",
+]

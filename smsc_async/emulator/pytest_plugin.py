@@ -1,0 +1,105 @@
+"""Pytest fixtures that start the SMSC emulator.
+
+The plugin is registered through the ``pytest11`` entry point, so installing smsc-async
+(with pytest and pytest-asyncio) is all it takes; no ``conftest.py`` line is needed. To
+load it explicitly instead (e.g. with ``-p no:smsc_async`` elsewhere), add
+``pytest_plugins = ["smsc_async.emulator.pytest_plugin"]`` to a conftest.
+
+Fixtures (async, function scope; defined only when pytest-asyncio is installed):
+
+``smsc_emulator``
+    A started :class:`~smsc_async.emulator.Emulator` with the default account (login
+    ``demo``, password ``demo-password``, API key ``demo-apikey``). Its ``base_url`` is set.
+
+``smsc_emulator_factory``
+    An async callable taking the :class:`~smsc_async.emulator.Emulator` keyword arguments
+    and returning a started emulator; every emulator it started stops after the test.
+
+Example::
+
+    import pytest
+
+    @pytest.mark.asyncio
+    async def test_balance(smsc_emulator):
+        async with MyClient(base_url=smsc_emulator.base_url, login="demo",
+                            password="demo-password") as client:
+            assert await client.balance() == smsc_emulator.balance()
+
+    @pytest.mark.asyncio
+    async def test_no_money(smsc_emulator_factory):
+        emu = await smsc_emulator_factory(rules=False)
+        emu.set_balance("demo", 0)
+        ...
+
+The emulator runs on the test's event loop, so ``@pytest.mark.looptime`` virtual time
+moves its clock (delivery statuses, limit windows, delays) too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Iterable, Sequence
+from typing import Protocol
+
+from ._app import Emulator
+from ._store import DEFAULT_SCHEDULE
+from ._types import Account
+
+__all__ = ["EmulatorFactory"]
+
+
+class EmulatorFactory(Protocol):
+    """The type of the ``smsc_emulator_factory`` fixture: ``Emulator``'s arguments."""
+
+    async def __call__(
+        self,
+        accounts: Iterable[Account] | None = None,
+        *,
+        rules: bool = True,
+        delivery_schedule: Sequence[tuple[float, int]] = DEFAULT_SCHEDULE,
+        clock_start: float | None = None,
+        record_requests: bool = True,
+        seed: int = 0,
+    ) -> Emulator:
+        """Start an emulator with these arguments and return it, serving."""
+
+
+try:
+    import pytest_asyncio
+except ImportError:  # pragma: no cover - without pytest-asyncio there are no async fixtures
+    pass
+else:
+
+    @pytest_asyncio.fixture
+    async def smsc_emulator() -> AsyncIterator[Emulator]:
+        """Yield a started SMSC emulator with the default account (``demo``)."""
+        emulator = Emulator()
+        async with emulator.serve():
+            yield emulator
+
+    @pytest_asyncio.fixture
+    async def smsc_emulator_factory() -> AsyncIterator[EmulatorFactory]:
+        """Yield an async factory of started emulators; all stop after the test."""
+        async with contextlib.AsyncExitStack() as stack:
+
+            async def start(
+                accounts: Iterable[Account] | None = None,
+                *,
+                rules: bool = True,
+                delivery_schedule: Sequence[tuple[float, int]] = DEFAULT_SCHEDULE,
+                clock_start: float | None = None,
+                record_requests: bool = True,
+                seed: int = 0,
+            ) -> Emulator:
+                emulator = Emulator(
+                    accounts,
+                    rules=rules,
+                    delivery_schedule=delivery_schedule,
+                    clock_start=clock_start,
+                    record_requests=record_requests,
+                    seed=seed,
+                )
+                await stack.enter_async_context(emulator.serve())
+                return emulator
+
+            yield start

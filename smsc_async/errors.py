@@ -1,0 +1,282 @@
+"""The exceptions smsc_async raises, grouped by cause.
+
+Everything the library raises on purpose derives from :class:`SMSCError`::
+
+    SMSCError
+    ├── APIError                    SMSC answered with an error code (.code, .text, .script)
+    │   ├── BadRequestError         1  error in parameters
+    │   ├── AuthenticationError     2  invalid login/password/API key, or IP not allowed
+    │   ├── InsufficientFundsError  3  send.php: not enough money on the account
+    │   ├── NotFoundError           3  phones.php, mails.php, info.php, ...: nothing found
+    │   ├── IPBlockedError          4  IP temporarily blocked after frequent errors
+    │   ├── InvalidDateError        5  send.php: wrong date/time format
+    │   ├── OperationFailedError    5  status.php delete, phones.php, ...: the operation failed
+    │   ├── MessageForbiddenError   6  text or sender name forbidden
+    │   ├── InvalidPhoneError       7  wrong phone number format
+    │   ├── UndeliverableError      8  message cannot be delivered to the number
+    │   └── ServerRateLimitError    9  SMSC's own limits (duplicates, per-minute, concurrency)
+    ├── RateLimitedError            the client's limits gate refused to wait (.retry_after)
+    ├── TransportError              the request failed on the way (.url, never credentials)
+    │   ├── ConnectError            could not connect: the request surely never left
+    │   └── RequestTimeoutError     no answer in time (also a builtin ``TimeoutError``)
+    ├── HTTPStatusError             a non-200 HTTP answer, e.g. an HTML 502 page (.status)
+    ├── ResponseDecodeError         a body that is neither a result nor an error (.body_prefix)
+    └── SendOutcomeUnknownError     a send may or may not have been accepted (.message_id)
+
+API errors are chosen by the pair (script, code), because SMSC reuses numbers: 3 means
+"insufficient funds" in send.php but "no records found" in phones.php. A code the table does not
+know becomes a plain :class:`APIError` that still carries the code.
+
+No exception message or attribute ever holds a password or an API key.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "APIError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConnectError",
+    "HTTPStatusError",
+    "IPBlockedError",
+    "InsufficientFundsError",
+    "InvalidDateError",
+    "InvalidPhoneError",
+    "MessageForbiddenError",
+    "NotFoundError",
+    "OperationFailedError",
+    "RateLimitedError",
+    "RequestTimeoutError",
+    "ResponseDecodeError",
+    "SMSCError",
+    "SendOutcomeUnknownError",
+    "ServerRateLimitError",
+    "TransportError",
+    "UndeliverableError",
+    "api_error_class",
+]
+
+
+class SMSCError(Exception):
+    """Root of every exception smsc_async raises on purpose."""
+
+
+class APIError(SMSCError):
+    """SMSC answered the request with an error code.
+
+    Attributes:
+        code: SMSC's numeric error code (``error_code``).
+        text: SMSC's own description of the error, as sent.
+        script: The script that answered, e.g. ``"send.php"``.
+        message_id: For send errors 3, 6, 7 and 8 SMSC returns the message id; ``None`` otherwise.
+    """
+
+    def __init__(
+        self,
+        code: int,
+        text: str,
+        *,
+        script: str,
+        message_id: int | str | None = None,
+    ) -> None:
+        self.code = code
+        self.text = text
+        self.script = script
+        self.message_id = message_id
+        detail = f"{script}: error {code}: {text}" if text else f"{script}: error {code}"
+        if message_id is not None:
+            detail += f" (message id {message_id})"
+        super().__init__(detail)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (
+            _rebuild_api_error,
+            (type(self), self.code, self.text, self.script, self.message_id),
+        )
+
+
+def _rebuild_api_error(
+    cls: type[APIError], code: int, text: str, script: str, message_id: int | str | None
+) -> APIError:
+    return cls(code, text, script=script, message_id=message_id)
+
+
+class BadRequestError(APIError):
+    """Error 1: SMSC found an error in the request parameters."""
+
+
+class AuthenticationError(APIError):
+    """Error 2: invalid login, password or API key, or an IP outside the allow-list.
+
+    Never retried: repeating a rejected login is how an IP gets blocked (error 4).
+    """
+
+
+class InsufficientFundsError(APIError):
+    """Error 3 from send.php: the account has not enough money for the message."""
+
+
+class NotFoundError(APIError):
+    """Error 3 from list and lookup scripts: no records found (or operator not found)."""
+
+
+class IPBlockedError(APIError):
+    """Error 4: the IP is temporarily blocked because of frequent errors. Never retried."""
+
+
+class InvalidDateError(APIError):
+    """Error 5 from send.php: the send time has the wrong format."""
+
+
+class OperationFailedError(APIError):
+    """Error 5 outside send.php: SMSC could not carry out the operation (e.g. delete)."""
+
+
+class MessageForbiddenError(APIError):
+    """Error 6: the message is forbidden by its text or its sender name."""
+
+
+class InvalidPhoneError(APIError):
+    """Error 7: a phone number has the wrong format."""
+
+
+class UndeliverableError(APIError):
+    """Error 8: the message cannot be delivered to the number."""
+
+
+class ServerRateLimitError(APIError):
+    """Error 9: SMSC's own limits were hit (duplicate request, per-minute rule, concurrency).
+
+    The client's limits gate exists so that this is not seen; it still appears when other
+    programs use the same login at the same time.
+    """
+
+
+# Per-code defaults, then the (script, code) pairs where a script gives a number its own meaning.
+_BY_CODE: dict[int, type[APIError]] = {
+    1: BadRequestError,
+    2: AuthenticationError,
+    3: NotFoundError,
+    4: IPBlockedError,
+    5: OperationFailedError,
+    6: MessageForbiddenError,
+    7: InvalidPhoneError,
+    8: UndeliverableError,
+    9: ServerRateLimitError,
+}
+_BY_SCRIPT_CODE: dict[tuple[str, int], type[APIError]] = {
+    ("send.php", 3): InsufficientFundsError,
+    ("send.php", 5): InvalidDateError,
+    ("jobs.php", 3): InsufficientFundsError,
+    ("jobs.php", 5): InvalidDateError,
+}
+
+
+def api_error_class(script: str, code: int) -> type[APIError]:
+    """Return the exception class for error ``code`` answered by ``script``.
+
+    Args:
+        script: Script name such as ``"send.php"``.
+        code: SMSC's numeric error code.
+
+    Returns:
+        The most specific :class:`APIError` subclass, or :class:`APIError` for unknown codes.
+    """
+    return _BY_SCRIPT_CODE.get((script, code)) or _BY_CODE.get(code, APIError)
+
+
+class RateLimitedError(SMSCError):
+    """The client's limits gate would have to wait longer than the caller allows.
+
+    Raised before anything is sent, when the client is set to fail fast
+    (``on_limit="raise"``) or the wait would exceed ``max_wait``.
+
+    Attributes:
+        retry_after: Seconds after which the same request is expected to pass the gate.
+        rule: Name of the limit rule that refused, e.g. ``"send.identical"``.
+    """
+
+    def __init__(self, retry_after: float, rule: str) -> None:
+        self.retry_after = retry_after
+        self.rule = rule
+        super().__init__(f"limit {rule!r} reached; retry in {retry_after:.1f} s")
+
+
+class TransportError(SMSCError):
+    """The request failed on the way to or from SMSC (network, TLS, dropped connection).
+
+    Attributes:
+        url: The script URL (scheme, host and path only; credentials never appear in URLs).
+        request_sent: ``False`` only when the request surely never reached SMSC.
+    """
+
+    request_sent: bool = True
+
+    def __init__(self, message: str, *, url: str) -> None:
+        self.url = url
+        super().__init__(f"{message} ({url})")
+
+
+class ConnectError(TransportError):
+    """No connection could be made (refused, DNS, TLS handshake): nothing was sent."""
+
+    request_sent = False
+
+
+class RequestTimeoutError(TransportError, TimeoutError):
+    """SMSC did not answer within the configured timeout."""
+
+
+class HTTPStatusError(SMSCError):
+    """SMSC (or a proxy in front of it) answered with a non-200 HTTP status.
+
+    Attributes:
+        status: The HTTP status code.
+        url: The script URL.
+        body_prefix: The first bytes of the body, for diagnostics.
+    """
+
+    def __init__(self, status: int, *, url: str, body_prefix: bytes = b"") -> None:
+        self.status = status
+        self.url = url
+        self.body_prefix = body_prefix
+        super().__init__(f"HTTP {status} from {url}")
+
+
+class ResponseDecodeError(SMSCError):
+    """The body is neither a result nor an SMSC error the library understands.
+
+    Attributes:
+        script: The script that answered.
+        body_prefix: The first bytes of the body (at most 200).
+    """
+
+    def __init__(self, reason: str, *, script: str, body_prefix: bytes = b"") -> None:
+        self.script = script
+        self.body_prefix = body_prefix[:200]
+        super().__init__(
+            f"{script}: cannot decode the answer: {reason}; body starts {self.body_prefix!r}"
+        )
+
+
+class SendOutcomeUnknownError(SMSCError):
+    """A send failed after the request may have reached SMSC; it was not re-sent.
+
+    Check the message with :meth:`SMSCClient.get_status` using ``message_id`` before deciding to
+    send again: re-sending with the same ``message_id`` keeps a later status lookup unambiguous.
+
+    Attributes:
+        message_id: The client-assigned id the send carried.
+        phones: The recipients of the send, as sent.
+        checked: ``True`` when the client asked status.php and SMSC did not (yet) know the message.
+    """
+
+    def __init__(self, message_id: int | str, phones: str, *, checked: bool = False) -> None:
+        self.message_id = message_id
+        self.phones = phones
+        self.checked = checked
+        how = "; status.php does not know it yet" if checked else ""
+        super().__init__(
+            f"the send with message id {message_id!r} may or may not have been accepted{how}; "
+            "it was not re-sent"
+        )

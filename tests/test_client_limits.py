@@ -1,0 +1,135 @@
+"""The limits gate end to end: the emulator enforces SMSC's rules, the client never sees 9."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from smsc_async import RateLimitedError, SMSCClient
+from smsc_async.emulator import Emulator
+
+from .conftest import LOGIN, PASSWORD, url_of
+
+PHONE = "+79990000001"
+
+
+def errors_answered(emulator: Emulator, code: int) -> int:
+    return sum(1 for r in emulator.requests if r.answered_error == code)
+
+
+@pytest.mark.asyncio
+@pytest.mark.looptime
+async def test_never_more_than_14_in_flight(client: SMSCClient, emulator: Emulator) -> None:
+    emulator.faults.delay(0.05)
+    sent = await client.send_sms(PHONE, "x")
+    results = await asyncio.gather(
+        *(client.get_status(sent.id, f"+7999000{i:04d}") for i in range(60))
+    )
+    assert len(results) == 60
+    assert emulator.max_in_flight[LOGIN] == 14
+    assert errors_answered(emulator, 9) == 0
+
+
+@pytest.mark.asyncio
+@pytest.mark.looptime
+async def test_clients_of_one_login_share_the_14_slots(emulator: Emulator) -> None:
+    emulator.faults.delay(0.05)
+    async with (
+        SMSCClient(LOGIN, PASSWORD, base_url=url_of(emulator)) as a,
+        SMSCClient(LOGIN, PASSWORD, base_url=url_of(emulator), max_in_flight=10) as b,
+    ):
+        await asyncio.gather(
+            *(a.get_status(1, f"+7999100{i:04d}") for i in range(30)),
+            *(b.get_status(1, f"+7999200{i:04d}") for i in range(30)),
+        )
+    assert emulator.max_in_flight[LOGIN] == 14
+    assert errors_answered(emulator, 9) == 0
+
+
+@pytest.mark.asyncio
+@pytest.mark.looptime
+async def test_lower_cap_is_respected(emulator: Emulator) -> None:
+    emulator.faults.delay(0.05)
+    async with SMSCClient(LOGIN, PASSWORD, base_url=url_of(emulator), max_in_flight=3) as c:
+        await asyncio.gather(*(c.get_status(1, f"+7999300{i:04d}") for i in range(20)))
+    assert emulator.max_in_flight[LOGIN] == 3
+
+
+@pytest.mark.asyncio
+@pytest.mark.looptime
+async def test_balance_rule_waits_instead_of_error_9(
+    client: SMSCClient, emulator: Emulator
+) -> None:
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    for _ in range(25):
+        await client.get_balance()
+    elapsed = loop.time() - start
+    assert errors_answered(emulator, 9) == 0
+    # 10 per minute: the 11th and 21st had to wait for the window to move.
+    assert elapsed >= 120
+    assert elapsed < 130
+    stamps = [r.at for r in emulator.requests if r.script == "balance.php"]
+    for i, t in enumerate(stamps):
+        assert sum(1 for u in stamps[i:] if u < t + 60) <= 10
+
+
+@pytest.mark.asyncio
+@pytest.mark.looptime
+async def test_identical_sends_are_spaced_a_minute_apart(
+    client: SMSCClient, emulator: Emulator
+) -> None:
+    await asyncio.gather(*(client.send_sms(PHONE, "same text") for _ in range(3)))
+    stamps = sorted(r.at for r in emulator.requests if r.script == "send.php")
+    assert len(stamps) == 3
+    assert stamps[1] - stamps[0] >= 60
+    assert stamps[2] - stamps[1] >= 60
+    assert errors_answered(emulator, 9) == 0
+    assert emulator.sends_accepted() == 3
+
+
+@pytest.mark.asyncio
+@pytest.mark.looptime
+async def test_mass_status_once_a_minute(client: SMSCClient, emulator: Emulator) -> None:
+    pairs: list[tuple[int | str, str]] = [(1, "+79990000001"), (2, "+79990000002")]
+    for _ in range(3):
+        await client.get_statuses(pairs)
+    stamps = [r.at for r in emulator.requests if r.script == "status.php"]
+    assert stamps[1] - stamps[0] >= 60
+    assert stamps[2] - stamps[1] >= 60
+    assert errors_answered(emulator, 9) == 0
+
+
+@pytest.mark.asyncio
+@pytest.mark.looptime
+async def test_raise_mode_and_max_wait(emulator: Emulator) -> None:
+    async with SMSCClient(LOGIN, PASSWORD, base_url=url_of(emulator), on_limit="raise") as c:
+        await c.send_sms(PHONE, "once")
+        with pytest.raises(RateLimitedError) as info:
+            await c.send_sms(PHONE, "once")
+        assert info.value.rule == "send.identical"
+        assert 55 <= info.value.retry_after <= 62
+    async with SMSCClient(LOGIN, PASSWORD, base_url=url_of(emulator), max_wait=5) as c:
+        with pytest.raises(RateLimitedError):
+            await c.send_sms(PHONE, "once")
+    assert sum(1 for r in emulator.requests if r.script == "send.php") == 1
+    await asyncio.sleep(62)
+    async with SMSCClient(LOGIN, PASSWORD, base_url=url_of(emulator), max_wait=5) as c:
+        await c.send_sms(PHONE, "once")
+    assert emulator.sends_accepted() == 2
+
+
+@pytest.mark.asyncio
+async def test_gate_survives_several_event_loops() -> None:
+    # Two asyncio.run calls in a worker thread: a new loop must get fresh, working gate state.
+    # (A plain sync test would trip an unclosed-loop warning in the looptime plugin.)
+    async def one_run() -> str:
+        emu = Emulator()
+        async with emu.serve() as url, SMSCClient(LOGIN, PASSWORD, base_url=url) as c:
+            return str((await c.get_balance()).currency)
+
+    def twice() -> list[str]:
+        return [asyncio.run(one_run()), asyncio.run(one_run())]
+
+    assert await asyncio.to_thread(twice) == ["RUR", "RUR"]
