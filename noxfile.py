@@ -14,6 +14,7 @@ nox.options.reuse_existing_virtualenvs = True
 ROOT = pathlib.Path(__file__).parent
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 PYTHON = "3.11"
+_REAL_SERVICE_VARS = ("SMSC_LOGIN", "SMSC_PASSWORD", "SMSC_APIKEY", "SMSC_BASE_URL", "SMSC_PHONE")
 
 
 def _group(name: str) -> list[str]:
@@ -51,7 +52,8 @@ def examples(session: nox.Session) -> None:
     session.install("-e", ".")
     for path in sorted((ROOT / "examples").glob("*.py")):
         session.log(f"example: {path.name}")
-        session.run("python", str(path), env={"SMSC_EXAMPLE_CHECK": "1"})
+        # Blank credentials keep every example on the emulator, even where real ones are set.
+        session.run("python", str(path), env=dict.fromkeys(_REAL_SERVICE_VARS, ""))
 
 
 @nox.session(python=PYTHON)

@@ -21,8 +21,8 @@ from smsc_async.emulator import Emulator
 
 
 @contextlib.asynccontextmanager
-async def connect() -> AsyncIterator[tuple[SMSCClient, str]]:
-    """Yield a client for the real service when configured, else for a local emulator."""
+async def connect() -> AsyncIterator[tuple[SMSCClient, str, float]]:
+    """Yield a client, a phone and a polling interval: the real service when configured."""
     login, apikey = os.environ.get("SMSC_LOGIN"), os.environ.get("SMSC_APIKEY")
     if login or apikey:
         base_url = os.environ.get("SMSC_BASE_URL", "https://smsc.ru")
@@ -32,19 +32,20 @@ async def connect() -> AsyncIterator[tuple[SMSCClient, str]]:
             else SMSCClient(login, os.environ["SMSC_PASSWORD"], base_url=base_url)
         )
         async with client:
-            yield client, os.environ["SMSC_PHONE"]
+            # SMSC allows five status requests per message per minute: poll gently.
+            yield client, os.environ["SMSC_PHONE"], 15.0
         return
     # Deliver quickly so the example finishes in a few seconds.
     emulator = Emulator(delivery_schedule=((0.5, 0), (1.5, 1)))
     async with emulator.serve() as base_url:
         print(f"Using the built-in SMSC emulator at {base_url} (no real messages are sent)\n")
         async with SMSCClient("demo", "demo-password", base_url=base_url) as client:
-            yield client, "+79991234567"
+            yield client, "+79991234567", 1.0
 
 
 async def main() -> None:
     """Run the flow: cost, send, status until delivered, balance."""
-    async with connect() as (smsc, phone):
+    async with connect() as (smsc, phone, interval):
         balance = await smsc.get_balance()
         print(f"Balance:          {balance.balance} {balance.currency or ''}")
 
@@ -58,11 +59,9 @@ async def main() -> None:
         for _ in range(20):
             status = await smsc.get_status(sent.id, phone)
             print(f"Status:           {status.status.name.lower()} (err {status.err})")
-            if status.status in (MessageState.DELIVERED, MessageState.READ) or (
-                status.status.is_final
-            ):
+            if status.status is MessageState.DELIVERED or status.status.is_final:
                 break
-            await asyncio.sleep(1)
+            await asyncio.sleep(interval)
 
         details = await smsc.get_status(sent.id, phone, all=2)
         print(f"Details:          {details.status_name}, cost {details.cost}, to {details.phone}")

@@ -6,7 +6,7 @@ is a local SMSC double for tests and examples.
 """
 
 from ._client import Region, SMSCClient
-from ._limits import Gate, LocalGate, WaitPolicy
+from ._limits import Charge, Gate, LocalGate, Rule, Ticket, WaitPolicy
 from .errors import (
     APIError,
     AuthenticationError,
@@ -38,6 +38,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "Balance",
+    "Charge",
     "ConnectError",
     "CostResult",
     "Gate",
@@ -58,12 +59,14 @@ __all__ = [
     "Region",
     "RequestTimeoutError",
     "ResponseDecodeError",
+    "Rule",
     "SMSCClient",
     "SMSCError",
     "SendOptions",
     "SendOutcomeUnknownError",
     "SendResult",
     "ServerRateLimitError",
+    "Ticket",
     "Translit",
     "TransportError",
     "UndeliverableError",

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import hashlib
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal, Self, Unpack
+from typing import Any, Literal, Self, TypeVar, Unpack
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -44,6 +45,19 @@ __all__ = ["Region", "SMSCClient"]
 
 log = logging.getLogger("smsc_async")
 
+T = TypeVar("T")
+
+# Kinds whose status.php "message" is the text that was sent, so a reconciliation can compare it.
+_PLAIN_TEXT_KINDS = frozenset(
+    {
+        MessageKind.SMS,
+        MessageKind.FLASH,
+        MessageKind.VIBER,
+        MessageKind.SOCIAL,
+        MessageKind.TELEGRAM,
+        MessageKind.WHATSAPP,
+    }
+)
 _SMSC_HOSTS = frozenset({"smsc.ru", "smscentre.com", "smsc.kz", "smsc.ua"})
 _MAX_IN_FLIGHT = 14  # SMSC answers error 9 to the 15th concurrent request of a login
 
@@ -85,6 +99,24 @@ def _first_recipient(phones: str) -> str | None:
     if first[:1] in ("G", "g") and first[1:].isdigit():
         return None
     return first
+
+
+def _read_attachments(items: Sequence[Attachment]) -> list[tuple[str, bytes]]:
+    # Runs in a worker thread: reading files must not block the event loop.
+    return [_read_attachment(item) for item in items]
+
+
+def _same_text(text: str) -> str:
+    return " ".join(text.replace("\r\n", "\n").split())
+
+
+class _Progress:
+    """Whether a request of a send has been handed to the network."""
+
+    __slots__ = ("started",)
+
+    def __init__(self) -> None:
+        self.started = False
 
 
 def _read_attachment(item: Attachment) -> tuple[str, bytes]:
@@ -219,6 +251,11 @@ class SMSCClient:
         self._new_id = message_id_factory or new_message_id
         self._max_body = max_body
 
+    @property
+    def base_urls(self) -> tuple[str, ...]:
+        """The server roots requests go to: the primary first, then the backups in turn."""
+        return self._roots
+
     def __repr__(self) -> str:
         who = f"login={self._login!r}" if self._login else "apikey=***"
         return f"<SMSCClient {who} base_url={self._roots[0]!r} {self._state}>"
@@ -281,11 +318,15 @@ class SMSCClient:
 
     async def _post(
         self,
-        endpoint: ep.Endpoint,
+        endpoint: ep.Endpoint[Any],
         fields: Mapping[str, str],
         files: Sequence[tuple[str, bytes]] = (),
+        progress: _Progress | None = None,
     ) -> bytes:
-        """Send one command through the gate, retrying as the endpoint allows; return the body."""
+        """Send one command through the gate, retrying as the endpoint allows; return the body.
+
+        ``progress.started`` is set once a request has been handed to the network.
+        """
         transport = self._require_transport()
         request = {**fields, **endpoint.command}
         charges = charges_for(endpoint.name, request)
@@ -297,6 +338,8 @@ class SMSCClient:
                 async with self._gate.admit(
                     self._account, charges, self._policy, max_in_flight=self._max_in_flight
                 ) as ticket:
+                    if progress is not None:
+                        progress.started = True
                     try:
                         return await transport.post(url, _form(body, files))
                     except ConnectError:
@@ -317,12 +360,11 @@ class SMSCClient:
                 )
                 await sleep(delay)
 
-    async def _request(self, endpoint: ep.Endpoint, fields: Mapping[str, str]) -> Any:
-        body = await self._post(endpoint, fields)
-        if endpoint.decoder is None:
-            decode_ok(endpoint.script, body)
-            return None
-        return decode(endpoint.script, body, endpoint.decoder)
+    async def _request(self, endpoint: ep.Endpoint[T], fields: Mapping[str, str]) -> T:
+        return _decode(endpoint, await self._post(endpoint, fields))
+
+    async def _command(self, endpoint: ep.Endpoint[None], fields: Mapping[str, str]) -> None:
+        decode_ok(endpoint.script, await self._post(endpoint, fields))
 
     # -- sending ---------------------------------------------------------------------------
 
@@ -342,33 +384,50 @@ class SMSCClient:
         fields.update(kind.flags)
         if extra:
             fields.update(extra)
-        return await self._submit(fields, options, _first_recipient(recipients), files)
+        expected = message if kind in _PLAIN_TEXT_KINDS and not extra else None
+        return await self._submit(fields, options, _first_recipient(recipients), expected, files)
 
     async def _submit(
         self,
         fields: dict[str, str],
         options: Mapping[str, object],
         recipient: str | None,
+        expected_text: str | None,
         files: Sequence[Attachment] = (),
     ) -> SendResult:
         raw_id = options["id"] if "id" in options else self._new_id()
         message_id = validate_message_id(raw_id)
         fields["id"] = str(message_id)
-        loaded = [_read_attachment(f) for f in files]
+        loaded = await asyncio.to_thread(_read_attachments, files) if files else []
+        progress = _Progress()
         try:
-            body = await self._post(ep.SEND, fields, loaded)
-            assert ep.SEND.decoder is not None
-            result: SendResult = decode("send.php", body, ep.SEND.decoder)
-        except (TransportError, HTTPStatusError, ResponseDecodeError) as exc:
-            if isinstance(exc, TransportError) and not exc.request_sent:
-                raise  # surely never reached SMSC: the caller may simply send again
-            return await self._reconcile_send(message_id, recipient, fields, exc)
+            try:
+                body = await self._post(ep.SEND, fields, loaded, progress)
+                result = _decode(ep.SEND, body)
+            except (TransportError, HTTPStatusError, ResponseDecodeError) as exc:
+                if isinstance(exc, TransportError) and not exc.request_sent:
+                    raise  # surely never reached SMSC: the caller may simply send again
+                return await self._reconcile_send(message_id, recipient, expected_text, fields, exc)
+        except asyncio.CancelledError as exc:
+            if progress.started:
+                # The caller's cancellation must not lose the one handle on the message.
+                log.warning(
+                    "send %r was cancelled after it may have reached SMSC; "
+                    "check its status before sending again",
+                    message_id,
+                )
+                exc.add_note(
+                    f"smsc_async: the send with message id {message_id!r} may have reached "
+                    "SMSC; check get_status() before sending it again"
+                )
+            raise
         return result
 
     async def _reconcile_send(
         self,
         message_id: int | str,
         recipient: str | None,
+        expected_text: str | None,
         fields: Mapping[str, str],
         cause: SMSCError,
     ) -> SendResult:
@@ -378,11 +437,22 @@ class SMSCClient:
         log.debug("send %s: outcome unknown after %s; checking status", message_id, cause)
         await sleep(self._reconcile_delay)
         try:
-            status = await self.get_status(message_id, recipient)
+            status = await self.get_status(message_id, recipient, all=1)
         except SMSCError:
             raise SendOutcomeUnknownError(message_id, phones) from cause
         if status.status == MessageState.NOT_FOUND:
             raise SendOutcomeUnknownError(message_id, phones, checked=True) from cause
+        # Ids need not be unique at SMSC: a message found under a reused id with another text is
+        # not this send. (Transliteration changes the stored text, so it is not compared then.)
+        if (
+            expected_text is not None
+            and status.message is not None
+            and "translit" not in fields
+            and _same_text(status.message) != _same_text(expected_text)
+        ):
+            raise SendOutcomeUnknownError(
+                message_id, phones, checked=True, reason="SMSC has another text under this id"
+            ) from cause
         return SendResult(id=message_id, reconciled=True)
 
     async def send_sms(
@@ -439,9 +509,9 @@ class SMSCClient:
             APIError: SMSC refused the batch.
         """
         fields = encode_send_options(options)
-        encoded, first = encode_list(messages)
+        encoded, first, first_text = encode_list(messages)
         fields["list"] = encoded
-        return await self._submit(fields, options, _first_recipient(first))
+        return await self._submit(fields, options, _first_recipient(first), first_text)
 
     async def send_binary(
         self, phones: str | Sequence[str], data: bytes, **options: Unpack[SendOptions]
@@ -682,8 +752,7 @@ class SMSCClient:
         """
         fields = encode_send_options(options, cost_only=True)
         fields.update(phones=join_phones(phones), mes=check_text(message, kind), **kind.flags)
-        result: CostResult = await self._request(ep.SEND_COST, fields)
-        return result
+        return await self._request(ep.SEND_COST, fields)
 
     async def get_batch_cost(
         self,
@@ -698,8 +767,7 @@ class SMSCClient:
         """
         fields = encode_send_options(options, cost_only=True)
         fields["list"] = encode_list(messages)[0]
-        result: CostResult = await self._request(ep.SEND_COST, fields)
-        return result
+        return await self._request(ep.SEND_COST, fields)
 
     # -- status ----------------------------------------------------------------------------
 
@@ -721,8 +789,7 @@ class SMSCClient:
             APIError: SMSC refused.
         """
         fields = _status_fields(id, phone, all)
-        result: MessageStatus = await self._request(ep.STATUS, fields)
-        return result
+        return await self._request(ep.STATUS, fields)
 
     async def get_statuses(
         self,
@@ -753,7 +820,7 @@ class SMSCClient:
             raise ValueError("messages is empty; give at least one (id, phone) pair")
         checked = [_status_fields(i, p, all) for i, p in pairs]
         if len(checked) == 1:
-            one: MessageStatus = await self._request(ep.STATUS, checked[0])
+            one = await self._request(ep.STATUS, checked[0])
             first = checked[0]
             return [msgspec.structs.replace(one, id=pairs[0][0], phone=first["phone"])]
         fields = {
@@ -762,8 +829,7 @@ class SMSCClient:
         }
         if all:
             fields["all"] = str(all)
-        result: list[MessageStatus] = await self._request(ep.STATUS_MASS, fields)
-        return result
+        return await self._request(ep.STATUS_MASS, fields)
 
     async def delete_message(self, id: int | str, phone: str) -> None:
         """Delete a sent or scheduled message (status.php ``del=1``).
@@ -772,7 +838,7 @@ class SMSCClient:
             OperationFailedError: SMSC could not delete it (error 5).
             APIError: SMSC refused.
         """
-        await self._request(ep.STATUS_DELETE, _status_fields(id, phone, 0))
+        await self._command(ep.STATUS_DELETE, _status_fields(id, phone, 0))
 
     # -- balance ---------------------------------------------------------------------------
 
@@ -786,8 +852,13 @@ class SMSCClient:
             AuthenticationError: wrong credentials.
             APIError: SMSC refused.
         """
-        result: Balance = await self._request(ep.BALANCE, {})
-        return result
+        return await self._request(ep.BALANCE, {})
+
+
+def _decode(endpoint: ep.Endpoint[T], body: bytes) -> T:
+    if endpoint.decoder is None:  # pragma: no cover - a table mistake, not a runtime condition
+        raise TypeError(f"{endpoint.name} answers OK only; use _command()")
+    return decode(endpoint.script, body, endpoint.decoder)
 
 
 def _status_fields(id: object, phone: object, all: object) -> dict[str, str]:

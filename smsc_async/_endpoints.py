@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final, Generic, TypeVar
 
 import msgspec
 
@@ -18,9 +18,12 @@ from .models import Balance, CostResult, MessageStatus, SendResult
 __all__ = ["BALANCE", "SEND", "SEND_COST", "STATUS", "STATUS_DELETE", "STATUS_MASS", "Endpoint"]
 
 
+T = TypeVar("T")
+
+
 @dataclass(frozen=True, slots=True)
-class Endpoint:
-    """One SMSC command.
+class Endpoint(Generic[T]):
+    """One SMSC command whose answer decodes to ``T``.
 
     Attributes:
         name: Key into the limits table (``smsc_async._limits.RULES``).
@@ -34,10 +37,10 @@ class Endpoint:
     script: str
     command: Mapping[str, str]
     safe: bool
-    decoder: msgspec.json.Decoder[Any] | None
+    decoder: msgspec.json.Decoder[T] | None
 
 
-def _decoder(kind: Any) -> msgspec.json.Decoder[Any]:
+def _decoder(kind: type[T]) -> msgspec.json.Decoder[T]:
     # strict=False: SMSC quotes numbers in some answers ("cnt": "5").
     return msgspec.json.Decoder(kind, strict=False)
 
@@ -51,7 +54,7 @@ STATUS_MASS: Final = Endpoint(
     "status_mass", "status.php", {}, safe=True, decoder=_decoder(list[MessageStatus])
 )
 # A repeated delete of a deleted message answers error 5, so a lost answer is not repeated.
-STATUS_DELETE: Final = Endpoint(
+STATUS_DELETE: Final[Endpoint[None]] = Endpoint(
     "status_delete", "status.php", {"del": "1"}, safe=False, decoder=None
 )
 # cur=1 always: the currency costs nothing and makes the balance self-describing.

@@ -651,8 +651,9 @@ _STATUS_MESSAGE: Final = Rule("status.message", 5, scope="message")
 RULES: Mapping[str, tuple[Rule, ...]] = MappingProxyType(
     {
         # The client puts its own message id on every send; SMSC's duplicate check is about the
-        # content, so the id must not make two identical sends look different.
-        "send": (Rule("send.identical", 1, ignore=frozenset({"id"})),),
+        # content, so neither the id nor the fields that only shape the answer (cost=2/3, op,
+        # err) may make two identical sends look different.
+        "send": (Rule("send.identical", 1, ignore=frozenset({"id", "cost", "op", "err"})),),
         "send_cost": (Rule("cost.identical", 5),),
         "status": (_STATUS_MESSAGE,),
         # Conservative: deleting a message asks status.php about that same message, so it counts

@@ -62,7 +62,7 @@ class Transport:
             ConnectError: no connection could be made; nothing was sent.
             RequestTimeoutError: no complete answer in time.
             TransportError: the connection failed after the request may have been sent.
-            HTTPStatusError: a non-200 answer.
+            HTTPStatusError: a non-200 answer (redirects are not followed).
             ResponseDecodeError: the body is larger than the configured bound.
         """
         if isinstance(data, aiohttp.FormData):
@@ -73,8 +73,9 @@ class Transport:
             payload = urlencode(data).encode("ascii")
             headers = _FORM_HEADERS
         try:
+            # No redirects: aiohttp would repeat a POST as a bodiless GET, losing the command.
             async with self._session.post(
-                url, data=payload, headers=headers, timeout=self._timeout
+                url, data=payload, headers=headers, timeout=self._timeout, allow_redirects=False
             ) as resp:
                 if resp.status != 200:
                     prefix = await resp.content.read(_PREFIX)

@@ -69,7 +69,8 @@ def _message_id(raw: int | str | bytes | None) -> int | str | None:
         return None
     if isinstance(raw, bytes):
         raw = raw.decode("ascii", "replace")
-    if isinstance(raw, str) and raw.isdigit():
+    # Digits read back as the int they were sent as; "0042" stays text, as it was sent.
+    if isinstance(raw, str) and raw.isdigit() and not raw.startswith("0"):
         return int(raw)
     return raw
 
@@ -146,4 +147,6 @@ def decode_ok(script: str, body: bytes) -> None:
     stripped = body.strip()
     if stripped.upper() == b"OK":
         return
-    decode(script, body, _ok_decoder)
+    answer = decode(script, body, _ok_decoder)
+    if "error" in answer:
+        raise ResponseDecodeError("an error without a code", script=script, body_prefix=body)

@@ -268,14 +268,24 @@ class SendOutcomeUnknownError(SMSCError):
     Attributes:
         message_id: The client-assigned id the send carried.
         phones: The recipients of the send, as sent.
-        checked: ``True`` when the client asked status.php and SMSC did not (yet) know the message.
+        checked: ``True`` when the client asked status.php and SMSC did not (yet) know the
+            message, or knew another message under the same id.
     """
 
-    def __init__(self, message_id: int | str, phones: str, *, checked: bool = False) -> None:
+    def __init__(
+        self,
+        message_id: int | str,
+        phones: str,
+        *,
+        checked: bool = False,
+        reason: str | None = None,
+    ) -> None:
         self.message_id = message_id
         self.phones = phones
         self.checked = checked
-        how = "; status.php does not know it yet" if checked else ""
+        if reason is None and checked:
+            reason = "status.php does not know it yet"
+        how = f"; {reason}" if reason else ""
         super().__init__(
             f"the send with message id {message_id!r} may or may not have been accepted{how}; "
             "it was not re-sent"

@@ -394,7 +394,9 @@ def encode_send_options(
     return fields
 
 
-def encode_list(messages: Mapping[str, str] | Iterable[tuple[str, str]]) -> tuple[str, str]:
+def encode_list(
+    messages: Mapping[str, str] | Iterable[tuple[str, str]],
+) -> tuple[str, str, str]:
     r"""Encode personalised messages for send.php's ``list=`` field.
 
     Each line is ``phones:text``; a newline inside a text is written as the two characters
@@ -405,7 +407,8 @@ def encode_list(messages: Mapping[str, str] | Iterable[tuple[str, str]]) -> tupl
             recipients separated by commas.
 
     Returns:
-        The encoded list and the first recipient (used to check the send through status).
+        The encoded list, and the first recipient and its text (used to check the send through
+        status.php when its answer is lost).
 
     Raises:
         ValueError: no messages, an empty recipient or text, a recipient holding ``:``/``;``,
@@ -414,7 +417,7 @@ def encode_list(messages: Mapping[str, str] | Iterable[tuple[str, str]]) -> tupl
     """
     pairs = messages.items() if isinstance(messages, Mapping) else messages
     lines: list[str] = []
-    first = ""
+    first = first_text = ""
     for phones, text in pairs:
         joined = join_phones(phones, what="list recipient")
         if ":" in joined or ";" in joined:
@@ -427,7 +430,8 @@ def encode_list(messages: Mapping[str, str] | Iterable[tuple[str, str]]) -> tupl
             )
         escaped = text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\\n")
         lines.append(f"{joined}:{escaped}")
-        first = first or joined.split(",", 1)[0]
+        if not first:
+            first, first_text = joined.split(",", 1)[0], text
     if not lines:
         raise ValueError("messages is empty; give at least one (phone, text) pair")
-    return "\n".join(lines), first
+    return "\n".join(lines), first, first_text

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import socket
+from collections.abc import AsyncIterator
 
 import pytest
+from aiohttp import web
 
 from smsc_async import (
+    AuthenticationError,
     BadRequestError,
     ConnectError,
     HTTPStatusError,
+    IPBlockedError,
+    Region,
     RequestTimeoutError,
     ResponseDecodeError,
     SendOutcomeUnknownError,
@@ -17,6 +24,7 @@ from smsc_async import (
     SMSCClient,
     TransportError,
 )
+from smsc_async._transport import backoff_delay
 from smsc_async.emulator import Emulator
 
 from .conftest import LOGIN, PASSWORD, url_of
@@ -66,9 +74,102 @@ async def test_api_errors_are_not_retried(client: SMSCClient, emulator: Emulator
     with pytest.raises(ServerRateLimitError):
         await client.get_balance()
     emulator.faults.api_error(1, code=4, script="balance.php")
-    with pytest.raises(Exception, match="error 4"):
+    with pytest.raises(IPBlockedError):
         await client.get_balance()
+    emulator.faults.api_error(1, code=2, script="status.php")
+    with pytest.raises(AuthenticationError):
+        await client.get_status(1, PHONE)
     assert count(emulator, "balance.php") == 2
+    assert count(emulator, "status.php") == 1
+
+
+@pytest.mark.asyncio
+async def test_4xx_answers_are_not_retried(client: SMSCClient, emulator: Emulator) -> None:
+    emulator.faults.http_error(1, status=404, script="balance.php")
+    with pytest.raises(HTTPStatusError) as info:
+        await client.get_balance()
+    assert info.value.status == 404
+    assert count(emulator, "balance.php") == 1
+
+
+def test_backoff_is_capped_and_jittered() -> None:
+    assert backoff_delay(1, base=0, cap=8) == 0
+    delays = [backoff_delay(a, base=0.5, cap=4.0) for a in range(1, 10) for _ in range(20)]
+    assert all(0 < d <= 4.0 for d in delays)
+    first = [backoff_delay(1, base=0.5, cap=4.0) for _ in range(50)]
+    assert all(0.25 <= d <= 0.5 for d in first)
+    assert len(set(first)) > 1  # jittered
+    late = [backoff_delay(8, base=0.5, cap=4.0) for _ in range(50)]
+    assert all(2.0 <= d <= 4.0 for d in late)
+
+
+def test_default_backup_is_www2_of_smsc_hosts_only() -> None:
+    assert SMSCClient(LOGIN, PASSWORD).base_urls == ("https://smsc.ru", "https://www2.smsc.ru")
+    assert SMSCClient(LOGIN, PASSWORD, base_url=Region.KZ).base_urls == (
+        "https://smsc.kz",
+        "https://www2.smsc.kz",
+    )
+    assert SMSCClient(LOGIN, PASSWORD, base_url="https://www.smscentre.com/").base_urls == (
+        "https://www.smscentre.com",
+        "https://www2.smscentre.com",
+    )
+    assert SMSCClient(LOGIN, PASSWORD, base_url="http://127.0.0.1:8080").base_urls == (
+        "http://127.0.0.1:8080",
+    )
+    assert SMSCClient(LOGIN, PASSWORD, backup_urls=[]).base_urls == ("https://smsc.ru",)
+
+
+@contextlib.asynccontextmanager
+async def odd_server(
+    send_answer: web.StreamResponse | None = None,
+) -> AsyncIterator[tuple[str, list[str]]]:
+    """A tiny server that answers send.php with what a test needs and status.php "not found"."""
+    seen: list[str] = []
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        await request.read()
+        seen.append(request.path)
+        if request.path.endswith("/status.php"):
+            return web.json_response({"status": -3, "err": 0})
+        return send_answer or web.Response(text="<html>maintenance</html>")
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        yield f"http://127.0.0.1:{port}", seen
+    finally:
+        await runner.cleanup()
+
+
+@pytest.mark.asyncio
+async def test_garbage_answer_to_a_send_is_an_unknown_outcome_not_a_resend() -> None:
+    async with (
+        odd_server() as (url, seen),
+        SMSCClient(LOGIN, PASSWORD, base_url=url, retry_backoff=0, reconcile_delay=0) as c,
+    ):
+        with pytest.raises(SendOutcomeUnknownError) as info:
+            await c.send_sms(PHONE, "x", id="garbled")
+    assert isinstance(info.value.__cause__, ResponseDecodeError)
+    assert info.value.checked
+    assert seen == ["/sys/send.php", "/sys/status.php"]
+
+
+@pytest.mark.asyncio
+async def test_redirects_are_not_followed() -> None:
+    async with (
+        odd_server(web.Response(status=302, headers={"Location": "/elsewhere"})) as (url, seen),
+        SMSCClient(LOGIN, PASSWORD, base_url=url, reconcile_sends=False) as c,
+    ):
+        with pytest.raises(SendOutcomeUnknownError) as info:
+            await c.send_sms(PHONE, "x")
+    assert isinstance(info.value.__cause__, HTTPStatusError)
+    assert info.value.__cause__.status == 302
+    assert seen == ["/sys/send.php"]
 
 
 @pytest.mark.asyncio
@@ -96,8 +197,10 @@ async def test_timeout_is_typed(emulator: Emulator) -> None:
 
 
 @pytest.mark.asyncio
+@pytest.mark.looptime
 async def test_connection_refused_fails_over_to_the_backup(emulator: Emulator) -> None:
-    assert emulator.base_url is not None
+    loop = asyncio.get_running_loop()
+    start = loop.time()
     async with SMSCClient(
         LOGIN,
         PASSWORD,
@@ -107,9 +210,11 @@ async def test_connection_refused_fails_over_to_the_backup(emulator: Emulator) -
     ) as c:
         sent = await c.send_sms(PHONE, "definitely not sent the first time")
         assert (await c.get_balance()).currency == "RUR"
-    # The send that could not connect was retried (nothing had been sent) and went once.
+    # The send that could not connect was retried (nothing had been sent) and went once; its
+    # refused attempt was refunded at the gate, so the retry did not wait for the send window.
     assert emulator.sends_accepted() == 1
     assert emulator.find_message(sent.id, "79990000001") is not None
+    assert loop.time() - start < 5
 
 
 @pytest.mark.asyncio
@@ -184,6 +289,52 @@ async def test_timed_out_send_is_reconciled(emulator: Emulator) -> None:
         sent = await c.send_sms(PHONE, "slow")
     assert sent.reconciled
     assert emulator.sends_accepted() == 1
+    assert count(emulator, "status.php") == 1
+    assert count(emulator, "send.php") == 1
+
+
+@pytest.mark.asyncio
+@pytest.mark.looptime
+async def test_reconcile_does_not_confirm_another_text_under_a_reused_id(
+    client: SMSCClient, emulator: Emulator
+) -> None:
+    await client.send_sms(PHONE, "first text", id="reused")
+    emulator.faults.drop(1, script="send.php", after_processing=False)
+    with pytest.raises(SendOutcomeUnknownError, match="another text") as info:
+        await client.send_sms(PHONE, "second text", id="reused")
+    assert info.value.checked
+    assert emulator.sends_accepted() == 1
+
+
+@pytest.mark.asyncio
+async def test_cancelled_send_keeps_its_id(
+    client: SMSCClient, emulator: Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    emulator.faults.delay(1.0, script="send.php")
+    with pytest.raises(TimeoutError) as info:
+        async with asyncio.timeout(0.2):
+            await client.send_sms(PHONE, "cancel me", id="cancelled-1")
+    cancelled = info.value.__cause__ or info.value.__context__
+    assert isinstance(cancelled, asyncio.CancelledError)
+    assert any("cancelled-1" in note for note in getattr(cancelled, "__notes__", []))
+    assert any("cancelled-1" in r.getMessage() for r in caplog.records if r.levelname == "WARNING")
+    assert count(emulator, "send.php") == 1
+
+
+@pytest.mark.asyncio
+@pytest.mark.looptime
+async def test_cancelled_while_waiting_at_the_gate_adds_no_note(
+    client: SMSCClient, emulator: Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    await client.send_sms(PHONE, "same")
+    task = asyncio.create_task(client.send_sms(PHONE, "same", id="waiting-1"))
+    await asyncio.sleep(5)  # the identical send waits for its minute at the gate
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError) as info:
+        await task
+    assert not getattr(info.value, "__notes__", [])
+    assert not [r for r in caplog.records if r.levelname == "WARNING"]
+    assert count(emulator, "send.php") == 1
 
 
 def test_decode_error_class_keeps_prefix() -> None:

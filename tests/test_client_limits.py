@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 
 import pytest
 
-from smsc_async import RateLimitedError, SMSCClient
+from smsc_async import Charge, LocalGate, RateLimitedError, SMSCClient, Ticket, WaitPolicy
 from smsc_async.emulator import Emulator
 
 from .conftest import LOGIN, PASSWORD, url_of
@@ -133,3 +135,42 @@ async def test_gate_survives_several_event_loops() -> None:
         return [asyncio.run(one_run()), asyncio.run(one_run())]
 
     assert await asyncio.to_thread(twice) == ["RUR", "RUR"]
+
+
+class RecordingGate:
+    """A custom gate: delegates to LocalGate and records what the client asks for."""
+
+    def __init__(self) -> None:
+        self.inner = LocalGate()
+        self.seen: list[tuple[str, tuple[str, ...], int]] = []
+
+    def admit(
+        self,
+        account: str,
+        charges: Sequence[Charge],
+        policy: WaitPolicy,
+        *,
+        max_in_flight: int = 14,
+    ) -> AbstractAsyncContextManager[Ticket]:
+        self.seen.append((account, tuple(c.rule.name for c in charges), max_in_flight))
+        return self.inner.admit(account, charges, policy, max_in_flight=max_in_flight)
+
+
+@pytest.mark.asyncio
+async def test_a_custom_gate_sees_every_attempt(emulator: Emulator) -> None:
+    gate = RecordingGate()
+    emulator.faults.http_error(1, status=502, script="balance.php")
+    async with SMSCClient(
+        LOGIN, PASSWORD, base_url=url_of(emulator), gate=gate, retry_backoff=0, max_in_flight=7
+    ) as c:
+        await c.get_balance()
+        await c.send_sms(PHONE, "x")
+    assert [rules for _, rules, _ in gate.seen] == [
+        ("balance.any",),
+        ("balance.any",),  # the retry passes the gate again
+        ("send.identical",),
+    ]
+    assert all(cap == 7 for _, _, cap in gate.seen)
+    account = gate.seen[0][0]
+    assert account.endswith("|demo")
+    assert PASSWORD not in account

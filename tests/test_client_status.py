@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from smsc_async import MessageState, OperationFailedError, SMSCClient
-from smsc_async.emulator import Emulator
+from smsc_async.emulator import Account, Emulator
 
 PHONE = "+79990000001"
 
@@ -138,3 +138,11 @@ async def test_balance(client: SMSCClient, emulator: Emulator) -> None:
     assert sent.cost is not None
     assert (await client.get_balance()).balance == Decimal("1000.00") - sent.cost
     assert emulator.requests[-1].params["cur"] == "1"
+
+
+@pytest.mark.asyncio
+async def test_balance_with_credit() -> None:
+    emu = Emulator(accounts=[Account(credit=Decimal("500.00"), currency="KZT")])
+    async with emu.serve() as url, SMSCClient("demo", "demo-password", base_url=url) as c:
+        bal = await c.get_balance()
+    assert (bal.credit, bal.currency) == (Decimal("500.00"), "KZT")

@@ -714,11 +714,12 @@ def test_identity_ignores_credentials_format_and_charset() -> None:
     assert len(_key("phones", bare)) == 16
 
 
-def test_identity_of_a_send_ignores_the_message_id_only() -> None:
+def test_identity_of_a_send_ignores_the_message_id_and_answer_shape_only() -> None:
     bare = {"phones": "79990000001", "mes": "hi"}
     assert (
         _key("send", {**bare, "id": "1"}) == _key("send", {**bare, "id": "2"}) == _key("send", bare)
     )
+    assert _key("send", bare) == _key("send", {**bare, "cost": "3", "op": "1", "err": "1"})
     assert _key("send_cost", {**bare, "id": "1"}) != _key("send_cost", {**bare, "id": "2"})
     assert _key("send", bare) != _key("send", {**bare, "mes": "hi!"})
     assert _key("send", bare) != _key("send", {**bare, "phones": "79990000002"})

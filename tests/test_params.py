@@ -124,12 +124,12 @@ def test_kind_flags() -> None:
 
 
 def test_encode_list_escaping() -> None:
-    encoded, first = encode_list(
+    encoded, first, text = encode_list(
         {"+79990000001": "Hello: Ann\nline two", "79990000002,79990000003": "Hi\r\nBob"}
     )
     assert encoded == "+79990000001:Hello: Ann\\nline two\n79990000002,79990000003:Hi\\nBob"
-    assert first == "+79990000001"
-    assert encode_list([("79990000004", "x")]) == ("79990000004:x", "79990000004")
+    assert (first, text) == ("+79990000001", "Hello: Ann\nline two")
+    assert encode_list([("79990000004", "x")]) == ("79990000004:x", "79990000004", "x")
 
 
 @pytest.mark.parametrize(

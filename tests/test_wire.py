@@ -70,20 +70,57 @@ def test_unknown_code_is_plain_api_error() -> None:
 
 
 @pytest.mark.parametrize(
-    ("body", "code", "text", "mid"),
+    ("script", "body", "cls", "text", "mid"),
     [
-        (b"ERROR = 2 (invalid login)", 2, "invalid login", None),
-        (b"ERROR = 7 (invalid number), ID - 12345", 7, "invalid number", 12345),
-        (b"ERROR = 3 (no money), ID - ab-c.1", 3, "no money", "ab-c.1"),
-        (b"ERROR = 1\n", 1, "", None),
+        (
+            "send.php",
+            b"ERROR = 2 (invalid login)",
+            errors.AuthenticationError,
+            "invalid login",
+            None,
+        ),
+        (
+            "send.php",
+            b"ERROR = 7 (bad number), ID - 12345",
+            errors.InvalidPhoneError,
+            "bad number",
+            12345,
+        ),
+        (
+            "send.php",
+            b"ERROR = 3 (no money), ID - ab-c.1",
+            errors.InsufficientFundsError,
+            "no money",
+            "ab-c.1",
+        ),
+        (
+            "send.php",
+            b"ERROR = 5 (bad date), ID - 0042",
+            errors.InvalidDateError,
+            "bad date",
+            "0042",
+        ),
+        ("phones.php", b"ERROR = 3 (no records)", errors.NotFoundError, "no records", None),
+        (
+            "status.php",
+            b"ERROR = 5 (cannot delete)",
+            errors.OperationFailedError,
+            "cannot delete",
+            None,
+        ),
+        ("templates.php", b"ERROR = 1\n", errors.BadRequestError, "", None),
     ],
 )
-def test_plain_text_errors(body: bytes, code: int, text: str, mid: object) -> None:
+def test_plain_text_errors(
+    script: str, body: bytes, cls: type[errors.APIError], text: str, mid: object
+) -> None:
     with pytest.raises(errors.APIError) as info:
-        decode("send.php", body, SEND)
-    assert info.value.code == code
+        decode(script, body, SEND)
+    assert type(info.value) is cls
+    assert info.value.code == int(body.split(b"=")[1].split()[0])
     assert info.value.text == text
     assert info.value.message_id == mid
+    assert info.value.script == script
 
 
 def test_error_body_is_not_decoded_as_success() -> None:
@@ -124,6 +161,8 @@ def test_decode_ok() -> None:
         decode_ok("status.php", b'{"error": "cannot delete", "error_code": 5}')
     with pytest.raises(errors.ResponseDecodeError):
         decode_ok("status.php", b"maybe")
+    with pytest.raises(errors.ResponseDecodeError, match="without a code"):
+        decode_ok("status.php", b'{"error": "something"}')
 
 
 def test_status_times() -> None:

@@ -71,8 +71,8 @@ async def _serve(args: argparse.Namespace) -> None:
     async with emulator.serve(args.host, args.port) as base_url:
         print(base_url, flush=True)
         print(
-            f"SMSC emulator: login {account.login!r}, password {account.password!r}, "
-            f"apikey {account.apikey!r}; Ctrl-C stops it",
+            f"SMSC emulator: login {account.login!r} with the password and API key given by "
+            "--password/--apikey (defaults: see --help); Ctrl-C stops it",
             file=sys.stderr,
             flush=True,
         )

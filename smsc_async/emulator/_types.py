@@ -24,8 +24,9 @@ class Account:
     """
 
     login: str = "demo"
-    password: str = "demo-password"  # noqa: S105 - a test double's well-known demo password
-    apikey: str | None = "demo-apikey"
+    # Kept out of reprs, so a failing assertion never prints them.
+    password: str = field(default="demo-password", repr=False)
+    apikey: str | None = field(default="demo-apikey", repr=False)
     balance: Decimal = Decimal("1000.00")
     currency: str = "RUR"
     credit: Decimal = Decimal("0")
@@ -75,7 +76,7 @@ class RecordedRequest:
 
     script: str
     method: str
-    params: dict[str, str]
+    params: dict[str, str] = field(repr=False)  # holds credentials: never in a repr
     query_keys: frozenset[str]
     content_type: str
     files: tuple[RecordedFile, ...]
