@@ -167,8 +167,10 @@ class SMSCClient:
         retry_backoff_cap: Longest pause between retries.
         max_in_flight: Concurrent requests allowed for this login, 1 to 14.
         on_limit: ``"wait"`` until a per-minute rule allows the request (default), or ``"raise"``
-            :class:`~smsc_async.errors.RateLimitedError` at once.
-        max_wait: Longest time to wait at the gate before raising ``RateLimitedError``.
+            :class:`~smsc_async.errors.RateLimitedError` at once. It concerns the per-minute
+            rules; a free in-flight slot is always waited for (requests finish quickly).
+        max_wait: Longest time to wait at the gate in all (rules and in-flight slot) before
+            raising ``RateLimitedError``; raised at once when the wait is known to be longer.
         rate_margin: Seconds added to every per-minute window, for clock granularity at SMSC.
         gate: A custom limits gate (e.g. shared between processes); by default the in-process one.
         md5_password: Send the lowercase hex MD5 of the password instead of the password.

@@ -2,7 +2,8 @@
 
 SMSC answers error 9 when, per login, 15 or more requests are in flight at once, or when a
 script's "more than N (identical | any) requests per minute" rule is broken (smsc-api.md §3.4,
-§3.4a). The gate makes the client wait (or refuse with :class:`RateLimitedError`) instead.
+§3.4a). The gate makes the client wait (or refuse with :class:`RateLimitedError`) instead. The
+rule table and the identity of a request live in :mod:`smsc_async._rules`.
 
 How a rate rule is counted. "N per minute" means no 60-second window ever holds more than N
 requests *as SMSC sees them*, and a request reaches SMSC at some unknown moment between its start
@@ -14,32 +15,51 @@ least ``period + margin`` after the completion of another one of them: no window
 seconds can ever see N + 1 arrivals, whatever the latency. A leaky bucket (aiolimiter) or spacing
 stamped at start cannot promise this.
 
-State. Everything loop-bound (futures, timer handles) lives in a registry keyed weakly by the
-running event loop and created lazily in it, one state per ``account`` string, shared by every
-:class:`LocalGate` in that loop. A new loop (a second ``asyncio.run``) starts with empty state:
-rate history does not carry across loops. Idle keys are evicted, so memory follows what is live.
+What is shared. An account's counts (its "core": the requests in flight for the concurrency cap
+and, per (rule, key), the slots in flight and the expiry stamps) are kept under one
+``threading.Lock``, so the limits hold whatever threads do. Event loops on the standard clock
+(their ``time`` is ``BaseEventLoop.time``, i.e. ``time.monotonic()``, so their stamps compare)
+share one process-wide core per account: every client of a login and host in the process, in any
+thread and across successive ``asyncio.run`` calls, shares its 14 slots and its windows. A loop
+with a clock of its own (looptime's virtual clock in tests, or another loop implementation such as
+uvloop) gets a core of its own per account, as before: its stamps mean nothing to other loops.
 
-Waiting. No polling: a waiter is woken when a slot is refunded or when the oldest stamp of its
-key expires (one ``loop.call_at`` timer per key, armed only while someone waits). Waiters of one
-key, and waiters for the concurrency cap, are served strictly first in, first out. All time is
-the loop clock, so tests run on virtual time.
+What stays per loop. Futures and timers belong to their loop, so each loop keeps its own FIFOs of
+waiters (one for the cap, one per (rule, key)) in a registry keyed weakly by the loop; the core
+only points at the queues that hold waiters right now. Every waiter draws a number from its core,
+and a free slot goes to the lowest number among the queue heads of the loops that are running:
+strict FIFO within a loop; across loops FIFO too, but best effort (a stopped loop does not hold
+the others back, and a hand-off to another loop costs that loop an iteration). No loop is touched
+from another thread: whoever frees a slot (or finds one free, e.g. on a timer) that another loop's
+waiter is first in line for wakes that loop with ``call_soon_threadsafe``, and that loop hands the
+slot over itself; a loop woken so is not woken again before it has run (no wake-up storms).
+
+Waiting. No polling: a waiter is woken when a slot is freed (completion, refund) or when the
+oldest stamp of its key expires (one ``loop.call_at`` timer per loop and key, armed only while
+that loop has waiters there; a stamp that comes earlier wakes the waiting loops to re-arm). All
+time is the loop clock, so tests run on virtual time.
+
+Memory. Idle (rule, key) logs are evicted by sweeps, so memory follows what is live; per-loop
+queues go with their last waiter. An account's core (a few counters) is kept for the life of its
+scope: the process for shared cores, the loop otherwise.
 """
 
 from __future__ import annotations
 
 import asyncio
 import bisect
-import hashlib
+import contextlib
 import math
 import threading
 import weakref
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from types import MappingProxyType, TracebackType
+from types import TracebackType
 from typing import Final, Literal, Protocol
 
+from smsc_async._rules import DEFAULT_RULES, RULES, Charge, Rule, charges_for
 from smsc_async.errors import RateLimitedError
 
 __all__ = [
@@ -63,52 +83,8 @@ MAX_IN_FLIGHT: Final = 14
 CONCURRENCY_RULE: Final = "concurrency"
 """The ``rule`` of a :class:`RateLimitedError` raised because ``max_wait`` ran out on the cap."""
 
-# Fields that never make two requests different for SMSC's "identical" check: credentials and
-# the answer format are about the caller, not about the request.
-_NOT_IDENTITY: Final = frozenset({"login", "psw", "apikey", "fmt", "charset"})
 _SWEEP_MIN: Final = 256  # admissions between sweeps of idle keys, at least
 _SWEEP_AFTER: Final = 60.0  # seconds after which 256 admissions are enough for a sweep
-
-
-@dataclass(frozen=True, slots=True)
-class Rule:
-    """One SMSC rule "more than ``limit`` requests per ``period`` seconds → error 9".
-
-    Attributes:
-        name: Stable name used in errors and logs, e.g. ``"send.identical"``.
-        limit: N, the most requests any window of ``period`` seconds may hold.
-        period: Window length in seconds (SMSC: one minute).
-        scope: What counts as "the same" request: ``"identical"`` (same fields),
-            ``"any"`` (every request of the script) or ``"message"`` (same message id/phone).
-        ignore: Extra fields left out of the identity for ``"identical"``.
-    """
-
-    name: str
-    limit: int
-    period: float = 60.0
-    scope: Literal["identical", "any", "message"] = "identical"
-    ignore: frozenset[str] = frozenset()
-
-    def __post_init__(self) -> None:
-        if self.limit < 1:
-            raise ValueError(f"Rule {self.name!r}: limit must be at least 1, got {self.limit}")
-        if not (self.period > 0 and math.isfinite(self.period)):
-            raise ValueError(f"Rule {self.name!r}: period must be a positive number of seconds")
-        if self.scope not in ("identical", "any", "message"):
-            raise ValueError(f"Rule {self.name!r}: scope must be identical, any or message")
-
-
-@dataclass(frozen=True, slots=True)
-class Charge:
-    """One (rule, key) pair a request must pass.
-
-    Attributes:
-        rule: The rule charged.
-        key: Identity inside the rule: ``b""`` for ``"any"``, a 16-byte digest otherwise.
-    """
-
-    rule: Rule
-    key: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,9 +120,11 @@ class GateStats:
     """A snapshot of one account's gate state, for tests and benchmarks.
 
     Attributes:
-        in_flight: Requests holding a concurrency slot.
-        waiting: Admissions currently blocked (by a rate rule or by the concurrency cap).
-        live_keys: (rule, key) logs stored; idle ones are evicted.
+        in_flight: Requests holding a concurrency slot: in the whole process when the running
+            loop shares the process-wide state (standard clock), in this loop otherwise.
+        waiting: Admissions of the running loop currently blocked (by a rate rule or the cap).
+        live_keys: (rule, key) logs stored for the account (same scope as ``in_flight``); idle
+            ones are evicted.
     """
 
     in_flight: int
@@ -180,26 +158,27 @@ class Gate(Protocol):
 
 
 _LogKey = tuple[Rule, bytes]
+_Head = tuple[int, int]  # (number drawn, cap) of a queue's first waiter; cap 0 for rate queues
 
 
 class _Deadline(Exception):
     """Set on a waiter's future when its ``max_wait`` runs out."""
 
 
-class _Log:
-    """The sliding-window log of one (rule, key): in-flight count and expiry stamps."""
+class _Slots:
+    """The sliding-window log of one (rule, key) in a core: slots in flight and expiry stamps.
 
-    __slots__ = ("_ident", "_owner", "_timer", "_when", "in_flight", "limit", "stamps", "waiters")
+    ``heads`` maps each loop's queue of waiters for this key, while not empty, to its head.
+    """
 
-    def __init__(self, owner: dict[_LogKey, _Log], ident: _LogKey) -> None:
-        self._owner = owner
-        self._ident = ident
+    __slots__ = ("heads", "ident", "in_flight", "limit", "stamps")
+
+    def __init__(self, ident: _LogKey) -> None:
+        self.ident = ident
         self.limit = ident[0].limit
         self.in_flight = 0
         self.stamps: list[float] = []  # expiry times (completion + period + margin), sorted
-        self.waiters: deque[asyncio.Future[None]] = deque()
-        self._timer: asyncio.TimerHandle | None = None
-        self._when = 0.0
+        self.heads: dict[_Queue, _Head] = {}
 
     def purge(self, now: float) -> None:
         stamps = self.stamps
@@ -207,11 +186,11 @@ class _Log:
             del stamps[: bisect.bisect_right(stamps, now)]
 
     def idle(self) -> bool:
-        return not (self.in_flight or self.stamps or self.waiters)
+        return not (self.in_flight or self.stamps or self.heads)
 
     def try_take(self, now: float) -> bool:
         self.purge(now)
-        if self.waiters or self.in_flight + len(self.stamps) >= self.limit:
+        if self.heads or self.in_flight + len(self.stamps) >= self.limit:
             return False
         self.in_flight += 1
         return True
@@ -221,10 +200,10 @@ class _Log:
 
         Slots free in stamp order; a slot still in flight frees at ``completion + hold`` with
         the completion unknown but not before now, so ``now + hold`` stands for it. A slot freed
-        for someone queued ahead is busy again for at least ``hold``.
+        for someone queued ahead (in any loop) is busy again for at least ``hold``.
         """
         self.purge(now)
-        queued = sum(not fut.done() for fut in self.waiters)
+        queued = sum(not fut.done() for queue in self.heads for _, _, fut in queue.queue)
         need = queued + self.in_flight + len(self.stamps) - self.limit
         if need < 0:
             return 0.0
@@ -232,95 +211,46 @@ class _Log:
         first = self.stamps[index] if index < len(self.stamps) else now + hold
         return max(first + rounds * hold - now, 0.0)
 
-    def release(self) -> None:
-        """Give back an in-flight slot that never reached SMSC (refund or abandoned wait)."""
-        self.in_flight -= 1
-        self.pump()
 
-    def stamp(self, expiry: float) -> None:
-        """Turn an in-flight slot into a stamp that stays occupied until ``expiry``."""
-        self.in_flight -= 1
-        bisect.insort(self.stamps, expiry)
-        self.pump()
+class _Core:
+    """One account's counts, shared by the loops of its scope; every field is under ``lock``."""
 
-    def pump(self, now: float | None = None) -> None:
-        """Hand free slots to waiters in FIFO order, re-arm the timer, evict when idle."""
-        loop = asyncio.get_running_loop()
-        self.purge(loop.time() if now is None else now)
-        waiters = self.waiters
-        while waiters and self.in_flight + len(self.stamps) < self.limit:
-            fut = waiters.popleft()
-            if not fut.done():
-                self.in_flight += 1
-                fut.set_result(None)
-        # Waiters that left (cancelled, deadline) stay queued until they reach the head: removing
-        # each from the middle would make a mass cancellation quadratic. Every leaver re-pumps,
-        # so a queue never starts with a leaver once control returns to the loop.
-        while waiters and waiters[0].done():
-            waiters.popleft()
-        if waiters and self.stamps:
-            when = self.stamps[0]
-            if self._timer is None or self._when != when:
-                if self._timer is not None:
-                    self._timer.cancel()
-                self._timer = loop.call_at(when, self._on_timer, when)
-                self._when = when
-        elif self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        if self.idle() and self._owner.get(self._ident) is self:
-            del self._owner[self._ident]
-
-    def _on_timer(self, when: float) -> None:
-        self._timer = None
-        # The loop may run a timer up to its clock resolution early; the stamp is due anyway.
-        self.pump(max(asyncio.get_running_loop().time(), when))
-
-
-class _Account:
-    """Per-(loop, account) state: the concurrency counter, its FIFO, and the rule logs."""
-
-    __slots__ = ("admissions", "in_flight", "logs", "sweep_at", "swept_at", "waiters", "waiting")
+    __slots__ = (
+        "admissions",
+        "cap_heads",
+        "drawn",
+        "in_flight",
+        "lock",
+        "logs",
+        "sweep_at",
+        "swept_at",
+    )
 
     def __init__(self) -> None:
+        # Reentrant: a request abandoned in a closed loop is finalised by the garbage collector,
+        # in whatever thread allocates, maybe one already holding the lock (see _Admission).
+        self.lock = threading.RLock()
         self.in_flight = 0
-        self.waiters: deque[tuple[int, asyncio.Future[None]]] = deque()
-        self.logs: dict[_LogKey, _Log] = {}
-        self.waiting = 0
+        self.cap_heads: dict[_Queue, _Head] = {}  # loops' queues for the cap, while not empty
+        self.logs: dict[_LogKey, _Slots] = {}
+        self.drawn = 0  # the numbers that order waiters across loops
         self.admissions = 0
         self.sweep_at = _SWEEP_MIN
         self.swept_at = -math.inf
 
-    def log(self, ident: _LogKey) -> _Log:
-        log = self.logs.get(ident)
-        if log is None:
-            log = self.logs[ident] = _Log(self.logs, ident)
-        return log
+    def slots(self, ident: _LogKey) -> _Slots:
+        slots = self.logs.get(ident)
+        if slots is None:
+            slots = self.logs[ident] = _Slots(ident)
+        return slots
 
-    def try_take(self, cap: int) -> bool:
-        if self.waiters or self.in_flight >= cap:
-            return False
-        self.in_flight += 1
-        return True
+    def evict(self, slots: _Slots) -> None:
+        if slots.idle() and self.logs.get(slots.ident) is slots:
+            del self.logs[slots.ident]
 
-    def release(self) -> None:
-        self.in_flight -= 1
-        self.pump()
-
-    def pump(self) -> None:
-        # Strict FIFO even with mixed caps: a caller with a low cap at the head holds back the
-        # ones behind it, so it cannot be starved by callers with a higher cap.
-        waiters = self.waiters
-        while waiters:
-            cap, fut = waiters[0]
-            if fut.done():
-                waiters.popleft()
-            elif self.in_flight < cap:
-                waiters.popleft()
-                self.in_flight += 1
-                fut.set_result(None)
-            else:
-                break
+    def draw(self) -> int:
+        self.drawn += 1
+        return self.drawn
 
     def count_admission(self, now: float) -> None:
         """Count one admission and sweep idle logs now and then.
@@ -336,28 +266,233 @@ class _Account:
             self.admissions < self.sweep_at and now < self.swept_at + _SWEEP_AFTER
         ):
             return
-        for ident, log in list(self.logs.items()):
-            log.purge(now)
-            if log.idle():
+        for ident, slots in list(self.logs.items()):
+            slots.purge(now)
+            if slots.idle():
                 del self.logs[ident]
         self.admissions = 0
         self.sweep_at = max(_SWEEP_MIN, len(self.logs))
         self.swept_at = now
 
 
+class _Queue:
+    """One loop's FIFO of waiters for one resource of a core: the cap, or one (rule, key).
+
+    Entries are ``(number drawn, cap, future)``. Only its own loop's thread pumps it; other
+    threads read it, and clear it when its loop is closed, under the core lock.
+    """
+
+    __slots__ = ("core", "loop_ref", "pending", "queue", "when")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, core: _Core) -> None:
+        self.loop_ref = weakref.ref(loop)  # never a strong reference: the registry is weak
+        self.core = core
+        self.queue: deque[tuple[int, int, asyncio.Future[None]]] = deque()
+        self.pending = False  # a call_soon_threadsafe(pump) is on its way
+        self.when = math.inf  # when its expiry timer fires (rate queues only)
+
+    def has_room(self, cap: int) -> bool:
+        raise NotImplementedError
+
+    def take(self) -> None:
+        raise NotImplementedError
+
+    def pump(self) -> None:
+        raise NotImplementedError
+
+    def serve(self, heads: dict[_Queue, _Head], wake: list[_Queue]) -> None:
+        """Hand free slots to this queue's waiters in order (under the core lock)."""
+        queue = self.queue
+        while queue:
+            drawn, cap, fut = queue[0]
+            if fut.done():
+                queue.popleft()
+                continue
+            heads[self] = (drawn, cap)
+            if not self.has_room(cap) or (
+                len(heads) > 1 and _first_in_line(heads, wake) is not self
+            ):
+                break
+            queue.popleft()
+            self.take()
+            fut.set_result(None)
+        # Waiters that left (cancelled, deadline) stay queued until they reach the head: removing
+        # each from the middle would make a mass cancellation quadratic. Every leaver re-pumps,
+        # so a queue never starts with a leaver once control returns to the loop.
+        if not queue:
+            heads.pop(self, None)
+        if heads:
+            _hand_on(heads, None, wake, [])
+
+
+def _first_in_line(heads: dict[_Queue, _Head], wake: list[_Queue]) -> _Queue | None:
+    """Return the queue whose head drew first among running loops (under the core lock).
+
+    Queues of closed loops leave ``heads`` (``_deliver`` lets their futures go, out of the
+    lock); stopped loops are woken once (they pump when they run again) but hold no one back.
+    """
+    first: _Queue | None = None
+    first_drawn = 0
+    dead: list[_Queue] = []
+    for queue, (drawn, _cap) in heads.items():
+        loop = queue.loop_ref()
+        if loop is None or loop.is_closed():
+            dead.append(queue)
+        elif not loop.is_running():
+            if not queue.pending:
+                queue.pending = True
+                wake.append(queue)
+        elif first is None or drawn < first_drawn:
+            first, first_drawn = queue, drawn
+    for queue in dead:
+        del heads[queue]
+        wake.append(queue)
+    return first
+
+
+def _hand_on(
+    heads: dict[_Queue, _Head],
+    here: asyncio.AbstractEventLoop | None,
+    wake: list[_Queue],
+    direct: list[_Queue],
+) -> None:
+    """Wake the queue first in line if a slot is free for it (under the core lock).
+
+    A queue of ``here``, the loop running this code, goes to ``direct`` to be pumped once the
+    lock is released; another loop's goes to ``wake``, unless a wake-up is already on its way.
+    """
+    first = _first_in_line(heads, wake)
+    if first is None or not first.has_room(heads[first][1]):
+        return
+    if here is not None and first.loop_ref() is here:
+        direct.append(first)
+    elif not first.pending:
+        first.pending = True
+        wake.append(first)
+
+
+def _deliver(wake: list[_Queue], direct: Sequence[_Queue] = ()) -> None:
+    """Pump queues of other loops through their loop, then this loop's ones (lock released)."""
+    for queue in wake:
+        loop = queue.loop_ref()
+        if loop is None or loop.is_closed():
+            queue.queue.clear()  # dropped from its core already; nothing will ever pump it
+            continue
+        with contextlib.suppress(RuntimeError):  # closed meanwhile: dropped when next seen
+            loop.call_soon_threadsafe(queue.pump)
+    for queue in direct:
+        queue.pump()
+
+
+class _KeyQueue(_Queue):
+    """One loop's waiters for one (rule, key), and that loop's timer for its oldest stamp."""
+
+    __slots__ = ("slots", "timer", "waits")
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        core: _Core,
+        slots: _Slots,
+        waits: dict[_LogKey, _KeyQueue],
+    ) -> None:
+        super().__init__(loop, core)
+        self.slots = slots
+        self.waits = waits  # the loop's queues by key, to leave when empty
+        self.timer: asyncio.TimerHandle | None = None
+
+    def has_room(self, cap: int) -> bool:
+        slots = self.slots
+        return slots.in_flight + len(slots.stamps) < slots.limit
+
+    def take(self) -> None:
+        self.slots.in_flight += 1
+
+    def pump(self, now: float | None = None) -> None:
+        """Hand free slots over, re-arm the timer, wake the next loop, evict when idle."""
+        loop = self.loop_ref()
+        if loop is None or asyncio._get_running_loop() is not loop:
+            return  # a waiter finalised out of its (closed) loop: see _Admission
+        slots, wake = self.slots, list[_Queue]()
+        with self.core.lock:
+            self.pending = False
+            slots.purge(loop.time() if now is None else now)
+            self.serve(slots.heads, wake)
+            when = slots.stamps[0] if self.queue and slots.stamps else math.inf
+            if when != self.when or (self.timer is None and when != math.inf):
+                if self.timer is not None:
+                    self.timer.cancel()
+                    self.timer = None
+                if when != math.inf:
+                    self.timer = loop.call_at(when, self._on_timer, when)
+                self.when = when
+            self.core.evict(slots)
+        if not self.queue and self.waits.get(slots.ident) is self:
+            del self.waits[slots.ident]
+        _deliver(wake)
+
+    def _on_timer(self, when: float) -> None:
+        with self.core.lock:
+            self.timer, self.when = None, math.inf
+        # The loop may run a timer up to its clock resolution early; the stamp is due anyway.
+        self.pump(max(asyncio.get_running_loop().time(), when))
+
+
+class _LoopAccount(_Queue):
+    """An account's state in one loop: its core, its cap queue and its rate queues."""
+
+    __slots__ = ("waiting", "waits")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, core: _Core) -> None:
+        super().__init__(loop, core)
+        self.waits: dict[_LogKey, _KeyQueue] = {}
+        self.waiting = 0  # admissions of this loop blocked at the gate
+
+    def has_room(self, cap: int) -> bool:
+        return self.core.in_flight < cap
+
+    def take(self) -> None:
+        self.core.in_flight += 1
+
+    def pump(self) -> None:
+        if asyncio._get_running_loop() is not self.loop_ref():
+            return  # a waiter finalised out of its (closed) loop: see _Admission
+        wake: list[_Queue] = []
+        with self.core.lock:
+            self.pending = False
+            self.serve(self.core.cap_heads, wake)
+        _deliver(wake)
+
+
 # Keyed weakly by loop so that nothing loop-bound outlives its loop; values never refer to it.
-_REGISTRY: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, _Account]] = (
+_REGISTRY: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, _LoopAccount]] = (
     weakref.WeakKeyDictionary()
 )
 _REGISTRY_LOCK: Final = threading.Lock()  # loops in several threads may register at once
+# The process-wide cores, for loops on the standard clock. They hold no loop while idle.
+_SHARED: dict[str, _Core] = {}
+_SHARED_LOCK: Final = threading.Lock()
 
 
-def _accounts(loop: asyncio.AbstractEventLoop) -> dict[str, _Account]:
+def _shares_clock(loop: asyncio.AbstractEventLoop) -> bool:
+    """Tell whether ``loop`` runs on the standard clock, ``time.monotonic()``."""
+    return type(loop).time is asyncio.BaseEventLoop.time
+
+
+def _loop_account(loop: asyncio.AbstractEventLoop, account: str) -> _LoopAccount:
     accounts = _REGISTRY.get(loop)
     if accounts is None:
         with _REGISTRY_LOCK:
             accounts = _REGISTRY.setdefault(loop, {})
-    return accounts
+    state = accounts.get(account)
+    if state is None:
+        if _shares_clock(loop):
+            with _SHARED_LOCK:
+                core = _SHARED.get(account) or _SHARED.setdefault(account, _Core())
+        else:
+            core = _Core()
+        state = accounts[account] = _LoopAccount(loop, core)
+    return state
 
 
 def _expire(fut: asyncio.Future[None]) -> None:
@@ -397,9 +532,24 @@ def _charge_order(charge: Charge) -> tuple[str, float, int, str, tuple[str, ...]
 
 
 class _Admission:
-    """One pass through the gate: the context manager and, once entered, the ticket."""
+    """One pass through the gate: the context manager and, once entered, the ticket.
 
-    __slots__ = ("_account", "_acct", "_cap", "_charges", "_margin", "_policy", "_state", "_taken")
+    A request still inside the gate when its loop is closed is finalised by the garbage
+    collector out of its loop, maybe in a thread that holds the core lock mid-operation. Then
+    only the counts are put right (safe under the reentrant lock): no wake-up, no eviction.
+    """
+
+    __slots__ = (
+        "_account",
+        "_cap",
+        "_charges",
+        "_loop",
+        "_margin",
+        "_policy",
+        "_state",
+        "_taken",
+        "_where",
+    )
 
     def __init__(
         self, account: str, charges: tuple[Charge, ...], policy: WaitPolicy, cap: int, margin: float
@@ -410,37 +560,38 @@ class _Admission:
         self._cap = cap
         self._margin = margin
         self._state = "new"  # new → entering → open → closed
-        self._taken: list[tuple[_Log, Rule]] = []
-        self._acct: _Account | None = None
+        self._taken: list[tuple[_Slots, Rule]] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._where: _LoopAccount | None = None
 
     async def __aenter__(self) -> _Admission:
         if self._state != "new":
             raise RuntimeError("a gate admission can be entered only once")
         self._state = "entering"
-        loop = asyncio.get_running_loop()
+        loop = self._loop = asyncio.get_running_loop()
         now = loop.time()
-        accounts = _accounts(loop)
-        acct = accounts.get(self._account)
-        if acct is None:
-            acct = accounts[self._account] = _Account()
-        self._acct = acct
+        where = self._where = _loop_account(loop, self._account)
+        core = where.core
         policy = self._policy
         deadline = None if policy.max_wait is None else now + policy.max_wait
         if policy.on_limit == "raise" or policy.max_wait is not None:
-            self._check_estimates(acct, now)
+            self._check_estimates(core, now)
+        charges, taken = self._charges, self._taken
+        with core.lock:  # the fast path: every slot free and nobody waiting, one lock
+            for charge in charges:
+                slots = core.slots((charge.rule, charge.key))  # fetched only now: never stale
+                if not slots.try_take(now):
+                    break
+                taken.append((slots, charge.rule))
+            else:
+                if not core.cap_heads and core.in_flight < self._cap:
+                    core.in_flight += 1
+                    self._state = "open"
+                    return self
         try:
-            for charge in self._charges:
-                log = acct.log((charge.rule, charge.key))  # fetched only now: never a stale log
-                if not log.try_take(loop.time()):
-                    fut = loop.create_future()
-                    log.waiters.append(fut)
-                    log.pump()  # arms the timer for the oldest stamp
-                    await self._wait(acct, fut, deadline, log.pump, log.release, log, charge.rule)
-                self._taken.append((log, charge.rule))
-            if not acct.try_take(self._cap):
-                fut = loop.create_future()
-                acct.waiters.append((self._cap, fut))
-                await self._wait(acct, fut, deadline, acct.pump, acct.release, None, None)
+            for charge in charges[len(taken) :]:
+                await self._take_slot(loop, where, charge, deadline)
+            await self._take_cap(loop, where, deadline)
         except BaseException:
             self._give_back()
             self._state = "closed"
@@ -448,14 +599,54 @@ class _Admission:
         self._state = "open"
         return self
 
-    def _check_estimates(self, acct: _Account, now: float) -> None:
+    async def _take_slot(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        where: _LoopAccount,
+        charge: Charge,
+        deadline: float | None,
+    ) -> None:
+        core, ident = where.core, (charge.rule, charge.key)
+        with core.lock:
+            slots = core.slots(ident)
+            queue = None
+            if not slots.try_take(loop.time()):
+                queue = where.waits.get(ident)
+                if queue is None or queue.slots is not slots:
+                    queue = where.waits[ident] = _KeyQueue(loop, core, slots, where.waits)
+                fut: asyncio.Future[None] = loop.create_future()
+                drawn = core.draw()
+                queue.queue.append((drawn, 0, fut))
+                slots.heads.setdefault(queue, (drawn, 0))
+        if queue is not None:
+            queue.pump()  # arms the timer for the oldest stamp
+            await self._wait(fut, deadline, queue.pump, lambda: self._release(slots), slots)
+        self._taken.append((slots, charge.rule))
+
+    async def _take_cap(
+        self, loop: asyncio.AbstractEventLoop, where: _LoopAccount, deadline: float | None
+    ) -> None:
+        core, cap = where.core, self._cap
+        with core.lock:
+            if not core.cap_heads and core.in_flight < cap:
+                core.in_flight += 1
+                return
+            fut: asyncio.Future[None] = loop.create_future()
+            drawn = core.draw()
+            where.queue.append((drawn, cap, fut))
+            core.cap_heads.setdefault(where, (drawn, cap))
+        where.pump()
+        await self._wait(fut, deadline, where.pump, self._release_cap, None)
+
+    def _check_estimates(self, core: _Core, now: float) -> None:
         worst, worst_rule = 0.0, ""
-        for charge in self._charges:
-            log = acct.logs.get((charge.rule, charge.key))
-            if log is not None:
-                wait = log.estimate(now, charge.rule.period + self._margin)
-                if wait > worst:
-                    worst, worst_rule = wait, charge.rule.name
+        with core.lock:
+            for charge in self._charges:
+                slots = core.logs.get((charge.rule, charge.key))
+                if slots is not None:
+                    wait = slots.estimate(now, charge.rule.period + self._margin)
+                    if wait > worst:
+                        worst, worst_rule = wait, charge.rule.name
         if worst > 0 and (
             self._policy.on_limit == "raise"
             or (self._policy.max_wait is not None and worst > self._policy.max_wait)
@@ -464,32 +655,64 @@ class _Admission:
 
     async def _wait(
         self,
-        acct: _Account,
         fut: asyncio.Future[None],
         deadline: float | None,
         leave: Callable[[], None],
         give_back: Callable[[], None],
-        log: _Log | None,
-        rule: Rule | None,
+        slots: _Slots | None,
     ) -> None:
-        acct.waiting += 1
+        where = self._where
+        assert where is not None  # set by __aenter__
+        where.waiting += 1
         try:
             await _await_grant(fut, deadline, leave, give_back)
         except _Deadline:
-            if log is None or rule is None:
+            if slots is None:
                 # Concurrency frees whenever some request completes: no estimate is possible.
                 raise RateLimitedError(0.0, CONCURRENCY_RULE) from None
-            now = asyncio.get_running_loop().time()
-            raise RateLimitedError(
-                log.estimate(now, rule.period + self._margin), rule.name
-            ) from None
+            rule, now = slots.ident[0], asyncio.get_running_loop().time()
+            with where.core.lock:
+                wait = slots.estimate(now, rule.period + self._margin)
+            raise RateLimitedError(wait, rule.name) from None
         finally:
-            acct.waiting -= 1
+            where.waiting -= 1
+
+    def _release(self, *released: _Slots) -> None:
+        """Give back slots in flight that never reached SMSC, and wake who is next."""
+        where, loop = self._where, self._loop
+        assert where is not None  # set by __aenter__
+        assert loop is not None
+        core, now = where.core, loop.time()
+        wake: list[_Queue] = []
+        direct: list[_Queue] = []
+        quiet = asyncio._get_running_loop() is not loop  # finalised out of its loop
+        with core.lock:
+            for slots in released:
+                slots.in_flight -= 1
+                if quiet:
+                    continue
+                if slots.heads:
+                    slots.purge(now)
+                    _hand_on(slots.heads, loop, wake, direct)
+                else:
+                    core.evict(slots)
+        _deliver(wake, direct)
+
+    def _release_cap(self) -> None:
+        where = self._where
+        assert where is not None  # set by __aenter__
+        wake: list[_Queue] = []
+        direct: list[_Queue] = []
+        with where.core.lock:
+            where.core.in_flight -= 1
+            if where.core.cap_heads and asyncio._get_running_loop() is self._loop:
+                _hand_on(where.core.cap_heads, self._loop, wake, direct)
+        _deliver(wake, direct)
 
     def _give_back(self) -> None:
         taken, self._taken = self._taken, []
-        for log, _rule in taken:
-            log.release()
+        if taken:
+            self._release(*(slots for slots, _rule in taken))
 
     def refund(self) -> None:
         """Release the rate slots now: the request surely never reached SMSC.
@@ -507,23 +730,44 @@ class _Admission:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        acct = self._acct
-        assert acct is not None  # set by __aenter__
-        now = asyncio.get_running_loop().time()
+        where, loop = self._where, self._loop
+        assert where is not None  # set by __aenter__
+        assert loop is not None
+        core, now = where.core, loop.time()
         self._state = "closed"
-        acct.release()
         taken, self._taken = self._taken, []
-        for log, rule in taken:
-            log.stamp(now + rule.period + self._margin)
-        acct.count_admission(now)
+        wake: list[_Queue] = []
+        direct: list[_Queue] = []
+        quiet = asyncio._get_running_loop() is not loop  # finalised out of its loop
+        with core.lock:
+            core.in_flight -= 1
+            if core.cap_heads and not quiet:
+                _hand_on(core.cap_heads, loop, wake, direct)
+            for slots, rule in taken:
+                slots.in_flight -= 1
+                expiry = now + rule.period + self._margin
+                bisect.insort(slots.stamps, expiry)
+                for queue in () if quiet else slots.heads:
+                    if queue.when > expiry:  # a waiting loop whose timer is now too late
+                        if queue.loop_ref() is loop:
+                            direct.append(queue)
+                        elif not queue.pending:
+                            queue.pending = True
+                            wake.append(queue)
+            if not quiet:
+                core.count_admission(now)
+        if wake or direct:
+            _deliver(wake, direct)
 
 
 class LocalGate:
-    """The in-process :class:`Gate`: state shared per event loop and account.
+    """The in-process :class:`Gate`: state shared per account by every gate of the process.
 
-    Every ``LocalGate`` in one event loop shares the state of an account, so two clients of one
-    login in one process share its 14 slots and its windows. Other processes using the same
-    login are not seen; a shared backend would implement :class:`Gate` for that.
+    Every ``LocalGate`` shares the state of an account with every other one in the process (in
+    any thread, across ``asyncio.run`` calls) while their loops run on the standard clock, and
+    within one loop otherwise (e.g. virtual time), so two clients of one login share its 14
+    slots and its windows. Other processes using the same login are not seen; a shared backend
+    would implement :class:`Gate` for that.
     """
 
     __slots__ = ("_margin",)
@@ -582,103 +826,17 @@ class LocalGate:
         return _Admission(account, ordered, policy, cap, self._margin)
 
     def stats(self, account: str) -> GateStats:
-        """Return a snapshot of ``account``'s state in the running loop.
+        """Return a snapshot of ``account``'s state as the running loop sees it.
 
         Raises:
             RuntimeError: When no event loop is running.
         """
-        acct = _accounts(asyncio.get_running_loop()).get(account)
-        if acct is None:
+        loop = asyncio.get_running_loop()
+        where = _REGISTRY.get(loop, {}).get(account)
+        core = where.core if where is not None else None
+        if core is None and _shares_clock(loop):
+            core = _SHARED.get(account)
+        if core is None:
             return GateStats(in_flight=0, waiting=0, live_keys=0)
-        return GateStats(in_flight=acct.in_flight, waiting=acct.waiting, live_keys=len(acct.logs))
-
-
-# --- identity ----------------------------------------------------------------------------------
-
-
-def _digest(parts: Iterable[str]) -> bytes:
-    # Length-prefixed UTF-8, so ("ab", "c") and ("a", "bc") can never collide.
-    h = hashlib.blake2b(digest_size=16, person=b"smsc_async.lim1")
-    for part in parts:
-        data = part.encode("utf-8", "surrogatepass")
-        h.update(len(data).to_bytes(8, "big"))
-        h.update(data)
-    return h.digest()
-
-
-def _identity(endpoint: str, rule: Rule, fields: Mapping[str, str]) -> bytes:
-    if rule.scope == "any":
-        return b""
-    if rule.scope == "message":
-        # Conservative normalisation: "123," and "123", "+7 999" and "7999" are one message.
-        msg_id = fields.get("id", "").strip().rstrip(",").strip()
-        phone = "".join(ch for ch in fields.get("phone", "") if ch.isdigit())
-        return _digest(("message", msg_id, phone))
-    drop = _NOT_IDENTITY | rule.ignore
-    parts = ["identical", endpoint]
-    for name, value in sorted((k, v) for k, v in fields.items() if k not in drop):
-        parts += (name, value)
-    return _digest(parts)
-
-
-def charges_for(endpoint: str, fields: Mapping[str, str]) -> tuple[Charge, ...]:
-    """Return the charges a request to ``endpoint`` with ``fields`` must pass.
-
-    For ``"identical"`` rules the key digests the endpoint name and the sorted form fields minus
-    credentials, ``fmt``, ``charset`` and the rule's ``ignore`` set; for ``"message"`` rules it
-    digests the message ``id`` and ``phone``; ``"any"`` rules use one key, ``b""``.
-
-    Args:
-        endpoint: Endpoint name, a key of :data:`RULES`; unknown names get :data:`DEFAULT_RULES`.
-        fields: The form fields as sent (strings).
-
-    Returns:
-        One :class:`Charge` per rule of the endpoint.
-    """
-    rules = RULES.get(endpoint, DEFAULT_RULES)
-    return tuple(Charge(rule, _identity(endpoint, rule, fields)) for rule in rules)
-
-
-# --- the table (smsc-api.md §3.4a) ------------------------------------------------------------
-
-
-def _three_identical(endpoint: str) -> tuple[Rule, ...]:
-    return (Rule(f"{endpoint}.identical", 3),)
-
-
-_STATUS_MESSAGE: Final = Rule("status.message", 5, scope="message")
-
-RULES: Mapping[str, tuple[Rule, ...]] = MappingProxyType(
-    {
-        # The client puts its own message id on every send; SMSC's duplicate check is about the
-        # content, so neither the id nor the fields that only shape the answer (cost=2/3, op,
-        # err) may make two identical sends look different.
-        "send": (Rule("send.identical", 1, ignore=frozenset({"id", "cost", "op", "err"})),),
-        "send_cost": (Rule("cost.identical", 5),),
-        "status": (_STATUS_MESSAGE,),
-        # Conservative: deleting a message asks status.php about that same message, so it counts
-        # against the same per-message window as the status queries.
-        "status_delete": (_STATUS_MESSAGE,),
-        "status_mass": (Rule("status.mass", 1, scope="any"),),
-        "balance": (Rule("balance.any", 10, scope="any"),),
-        **{
-            name: _three_identical(name)
-            for name in ("phones", "mails", "senders", "get", "templates", "users", "get_mnp")
-        },
-        # The get_stat page says "more than 3 requests per minute": any, stricter than the table.
-        "get_stat": (Rule("get_stat.any", 3, scope="any"),),
-        "info_operator": (
-            Rule("info_operator.identical", 3),
-            Rule("info_operator.any", 100, scope="any"),
-        ),
-        "receive_phones": (Rule("receive_phones.identical", 2),),
-        "jobs": (Rule("jobs.identical", 1),),
-        "downloads": (Rule("downloads.identical", 3),),
-    }
-)
-"""The rate rules of each endpoint name (per login), from smsc-api.md §3.4a."""
-
-# Gap: limits of scripts not in the table are not documented; 3 identical per minute is the most
-# common published rule, so unknown endpoints get it (the key includes the endpoint name).
-DEFAULT_RULES: tuple[Rule, ...] = (Rule("default.identical", 3),)
-"""Rules for endpoint names :data:`RULES` does not list."""
+        waiting = 0 if where is None else where.waiting
+        return GateStats(in_flight=core.in_flight, waiting=waiting, live_keys=len(core.logs))

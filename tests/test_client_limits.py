@@ -9,7 +9,9 @@ from contextlib import AbstractAsyncContextManager
 import pytest
 
 from smsc_async import Charge, LocalGate, RateLimitedError, SMSCClient, Ticket, WaitPolicy
-from smsc_async.emulator import Emulator
+from smsc_async._limits import RULES
+from smsc_async.emulator import LIMIT_RULES, WINDOW_SECONDS, Emulator
+from smsc_async.emulator import MAX_IN_FLIGHT as EMULATOR_MAX_IN_FLIGHT
 
 from .conftest import LOGIN, PASSWORD, url_of
 
@@ -174,3 +176,41 @@ async def test_a_custom_gate_sees_every_attempt(emulator: Emulator) -> None:
     account = gate.seen[0][0]
     assert account.endswith("|demo")
     assert PASSWORD not in account
+
+
+# The client's and the emulator's limit tables are written separately on purpose (a misreading
+# in one must not be mirrored in the other); this keeps their numbers in agreement.
+_EMULATOR_TO_CLIENT = {
+    ("send.php", "identical send"): ("send", "send.identical"),
+    ("send.php", "identical cost request"): ("send_cost", "cost.identical"),
+    ("status.php", "status of one message"): ("status", "status.message"),
+    ("status.php", "mass status request"): ("status_mass", "status.mass"),
+    ("balance.php", "balance request"): ("balance", "balance.any"),
+    ("phones.php", "identical phones.php"): ("phones", "phones.identical"),
+    ("mails.php", "identical mails.php"): ("mails", "mails.identical"),
+    ("senders.php", "identical senders.php"): ("senders", "senders.identical"),
+    ("get.php", "identical get.php"): ("get", "get.identical"),
+    ("templates.php", "identical templates.php"): ("templates", "templates.identical"),
+    ("users.php", "identical users.php"): ("users", "users.identical"),
+    ("get_mnp.php", "identical get_mnp.php"): ("get_mnp", "get_mnp.identical"),
+    ("info.php", "identical info.php"): ("info_operator", "info_operator.identical"),
+    ("info.php", "any info.php request"): ("info_operator", "info_operator.any"),
+    ("receive_phones.php", "identical receive_phones.php"): (
+        "receive_phones",
+        "receive_phones.identical",
+    ),
+    ("jobs.php", "identical jobs.php"): ("jobs", "jobs.identical"),
+    ("downloads.php", "identical downloads.php"): ("downloads", "downloads.identical"),
+}
+
+
+def test_client_and_emulator_limit_tables_agree() -> None:
+    seen = set()
+    for rule in LIMIT_RULES:
+        endpoint, name = _EMULATOR_TO_CLIENT[(rule.script, rule.name)]
+        client_rules = {r.name: r for r in RULES[endpoint]}
+        assert client_rules[name].limit == rule.limit, (rule.script, rule.name)
+        assert client_rules[name].period == WINDOW_SECONDS
+        seen.add((rule.script, rule.name))
+    assert seen == set(_EMULATOR_TO_CLIENT)
+    assert EMULATOR_MAX_IN_FLIGHT == 14

@@ -573,8 +573,10 @@ async def test_mass_cancellation_leaves_clean_queues() -> None:
     assert gate.stats(ACCOUNT) == GateStats(14, 0, 1)
     # White-box: the queues hold no dead entries either, although "jobs" is still occupied.
     state = _limits._REGISTRY[asyncio.get_running_loop()][ACCOUNT]
-    assert not state.waiters
-    assert [len(log.waiters) for log in state.logs.values()] == [0]
+    assert not state.queue
+    assert not state.waits  # the loop's rate queues went with their last waiter
+    assert not state.core.cap_heads
+    assert [len(slots.heads) for slots in state.core.logs.values()] == [0]
     await asyncio.gather(*busy)
     assert (await recorder.request(jobs)).start == 30.0 + 61.0
 
@@ -678,22 +680,31 @@ async def test_eviction_never_drops_a_key_that_is_still_occupied() -> None:
             pass
 
 
-def test_each_asyncio_run_gets_fresh_state_and_loops_are_not_kept() -> None:
+def test_asyncio_runs_share_rate_history_and_loops_are_not_kept() -> None:
     gate = LocalGate()
+    account = "smsc.ru|asyncio-run"  # of its own: on the standard clock, state is process-wide
     send = charges_for("send", {"phones": "79990000001", "mes": "hi"})
     loops: list[weakref.ref[asyncio.AbstractEventLoop]] = []
 
-    async def main() -> None:
+    async def first() -> None:
         loops.append(weakref.ref(asyncio.get_running_loop()))
-        async with gate.admit(ACCOUNT, send, RAISE):
+        async with gate.admit(account, send, RAISE):
             pass
         with pytest.raises(RateLimitedError):
-            async with gate.admit(ACCOUNT, send, RAISE):
+            async with gate.admit(account, send, RAISE):
                 pass
-        assert gate.stats(ACCOUNT).live_keys == 1
+        assert gate.stats(account).live_keys == 1
 
-    asyncio.run(main())
-    asyncio.run(main())  # a fresh loop: fresh primitives and, by design, no rate history
+    async def second() -> None:
+        loops.append(weakref.ref(asyncio.get_running_loop()))
+        with pytest.raises(RateLimitedError) as refused:  # a new loop, the same history
+            async with gate.admit(account, send, RAISE):
+                pass
+        assert 60.0 < refused.value.retry_after <= 61.0
+        assert gate.stats(account) == GateStats(in_flight=0, waiting=0, live_keys=1)
+
+    asyncio.run(first())
+    asyncio.run(second())
     gc.collect()
     assert [ref() for ref in loops] == [None, None]
 
