@@ -3,7 +3,7 @@
 SMSC answers error 9 when, per login, 15 or more requests are in flight at once, or when a
 script's "more than N (identical | any) requests per minute" rule is broken (smsc-api.md §3.4,
 §3.4a). The gate makes the client wait (or refuse with :class:`RateLimitedError`) instead. The
-rule table and the identity of a request live in :mod:`smsc_async._rules`.
+rules, the identity of a request and the wait policy live in :mod:`smsc_async._rules`.
 
 How a rate rule is counted. "N per minute" means no 60-second window ever holds more than N
 requests *as SMSC sees them*, and a request reaches SMSC at some unknown moment between its start
@@ -15,33 +15,28 @@ least ``period + margin`` after the completion of another one of them: no window
 seconds can ever see N + 1 arrivals, whatever the latency. A leaky bucket (aiolimiter) or spacing
 stamped at start cannot promise this.
 
-What is shared. An account's counts (its "core": the requests in flight for the concurrency cap
-and, per (rule, key), the slots in flight and the expiry stamps) are kept under one
-``threading.Lock``, so the limits hold whatever threads do. Event loops on the standard clock
-(their ``time`` is ``BaseEventLoop.time``, i.e. ``time.monotonic()``, so their stamps compare)
-share one process-wide core per account: every client of a login and host in the process, in any
-thread and across successive ``asyncio.run`` calls, shares its 14 slots and its windows. A loop
-with a clock of its own (looptime's virtual clock in tests, or another loop implementation such as
-uvloop) gets a core of its own per account, as before: its stamps mean nothing to other loops.
+What is shared. An account's counts, its "core" (the requests in flight for the cap and, per
+(rule, key), the slots in flight and the expiry stamps), change only under the core's lock, so
+the limits hold whatever threads do. Loops on the standard clock (``BaseEventLoop.time``, that is
+``time.monotonic()``: their stamps compare) share one core per account for the whole process:
+every client of a login and host, in any thread and across ``asyncio.run`` calls, shares its 14
+slots and its windows. A loop with a clock of its own (looptime's virtual time, or another loop
+implementation such as uvloop) has a core of its own per account, as its stamps mean nothing
+elsewhere. Cores live as long as the process (shared) or the loop; idle (rule, key) logs in them
+are evicted by sweeps, so memory follows what is live.
 
 What stays per loop. Futures and timers belong to their loop, so each loop keeps its own FIFOs of
 waiters (one for the cap, one per (rule, key)) in a registry keyed weakly by the loop; the core
-only points at the queues that hold waiters right now. Every waiter draws a number from its core,
-and a free slot goes to the lowest number among the queue heads of the loops that are running:
-strict FIFO within a loop; across loops FIFO too, but best effort (a stopped loop does not hold
-the others back, and a hand-off to another loop costs that loop an iteration). No loop is touched
-from another thread: whoever frees a slot (or finds one free, e.g. on a timer) that another loop's
-waiter is first in line for wakes that loop with ``call_soon_threadsafe``, and that loop hands the
-slot over itself; a loop woken so is not woken again before it has run (no wake-up storms).
-
-Waiting. No polling: a waiter is woken when a slot is freed (completion, refund) or when the
-oldest stamp of its key expires (one ``loop.call_at`` timer per loop and key, armed only while
-that loop has waiters there; a stamp that comes earlier wakes the waiting loops to re-arm). All
-time is the loop clock, so tests run on virtual time.
-
-Memory. Idle (rule, key) logs are evicted by sweeps, so memory follows what is live; per-loop
-queues go with their last waiter. An account's core (a few counters) is kept for the life of its
-scope: the process for shared cores, the loop otherwise.
+points at those queues only while they hold waiters. Every waiter draws a number from the core,
+and a free slot goes to the lowest number among the heads of running loops' queues: strict FIFO
+within a loop, and across loops as well, though best effort there (a stopped loop holds no one
+back, and a hand-off to another loop costs one iteration of it). No thread touches another loop:
+whoever frees a slot, or finds one free, that another loop's waiter is first in line for wakes
+that loop with ``call_soon_threadsafe`` (at most one wake-up on its way per queue), and it
+serves its queue itself. No polling either: a waiter is woken when a slot is freed (completion,
+refund) or when the oldest stamp of its key expires, by one ``loop.call_at`` timer per loop and
+key armed while that loop waits there (a new, earlier stamp wakes it to re-arm). All time is the
+loop clock, so tests run on virtual time.
 """
 
 from __future__ import annotations
@@ -57,9 +52,18 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Final, Literal, Protocol
+from typing import Final, Protocol
 
-from smsc_async._rules import DEFAULT_RULES, RULES, Charge, Rule, charges_for
+from smsc_async._rules import (
+    CONCURRENCY_RULE,
+    DEFAULT_RULES,
+    MAX_IN_FLIGHT,
+    RULES,
+    Charge,
+    Rule,
+    WaitPolicy,
+    charges_for,
+)
 from smsc_async.errors import RateLimitedError
 
 __all__ = [
@@ -77,42 +81,8 @@ __all__ = [
     "charges_for",
 ]
 
-MAX_IN_FLIGHT: Final = 14
-"""Hard ceiling of requests in flight per login: SMSC answers error 9 at 15 concurrent."""
-
-CONCURRENCY_RULE: Final = "concurrency"
-"""The ``rule`` of a :class:`RateLimitedError` raised because ``max_wait`` ran out on the cap."""
-
 _SWEEP_MIN: Final = 256  # admissions between sweeps of idle keys, at least
 _SWEEP_AFTER: Final = 60.0  # seconds after which 256 admissions are enough for a sweep
-
-
-@dataclass(frozen=True, slots=True)
-class WaitPolicy:
-    """How long a caller accepts to wait at the gate.
-
-    Attributes:
-        on_limit: ``"wait"`` waits for rate rules; ``"raise"`` raises
-            :class:`RateLimitedError` at once when a rate rule has no free slot now.
-            Concurrency slots are always waited for (bounded only by ``max_wait``).
-        max_wait: Longest total wait in seconds (rate and concurrency together), or ``None``.
-            If the estimated rate wait is already longer, the gate raises before waiting.
-
-    The estimate (also ``RateLimitedError.retry_after``) is a lower bound: it counts the callers
-    queued ahead, takes a slot still in flight as freeing ``period + margin`` from now (its
-    completion time is unknown), and does not foresee refunds. When ``max_wait`` runs out on the
-    concurrency cap, the error has ``rule == CONCURRENCY_RULE`` and ``retry_after == 0.0``: a
-    slot frees whenever any request completes, so there is nothing better to say.
-    """
-
-    on_limit: Literal["wait", "raise"] = "wait"
-    max_wait: float | None = None
-
-    def __post_init__(self) -> None:
-        if self.on_limit not in ("wait", "raise"):
-            raise ValueError(f"on_limit must be 'wait' or 'raise', got {self.on_limit!r}")
-        if self.max_wait is not None and not self.max_wait >= 0:
-            raise ValueError(f"max_wait must be None or >= 0 seconds, got {self.max_wait!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,10 +91,10 @@ class GateStats:
 
     Attributes:
         in_flight: Requests holding a concurrency slot: in the whole process when the running
-            loop shares the process-wide state (standard clock), in this loop otherwise.
-        waiting: Admissions of the running loop currently blocked (by a rate rule or the cap).
-        live_keys: (rule, key) logs stored for the account (same scope as ``in_flight``); idle
-            ones are evicted.
+            loop is on the standard clock (shared state), in this loop otherwise.
+        waiting: Admissions of the running loop now blocked (by a rate rule or by the cap).
+        live_keys: (rule, key) logs stored, in the same scope as ``in_flight``; idle ones are
+            evicted.
     """
 
     in_flight: int
@@ -157,6 +127,7 @@ class Gate(Protocol):
         ...
 
 
+_Loop = asyncio.AbstractEventLoop
 _LogKey = tuple[Rule, bytes]
 _Head = tuple[int, int]  # (number drawn, cap) of a queue's first waiter; cap 0 for rate queues
 
@@ -213,30 +184,20 @@ class _Slots:
 
 
 class _Core:
-    """One account's counts, shared by the loops of its scope; every field is under ``lock``."""
+    """One account's counts, for the loops of its scope; all of it is guarded by ``lock``."""
 
-    __slots__ = (
-        "admissions",
-        "cap_heads",
-        "drawn",
-        "in_flight",
-        "lock",
-        "logs",
-        "sweep_at",
-        "swept_at",
-    )
+    __slots__ = ("admissions", "cap_heads", "drawn", "in_flight", "lock", "logs", "sweep")
 
     def __init__(self) -> None:
-        # Reentrant: a request abandoned in a closed loop is finalised by the garbage collector,
-        # in whatever thread allocates, maybe one already holding the lock (see _Admission).
+        # Reentrant: a request left inside the gate of a closed loop is finalised by the garbage
+        # collector, in whatever thread allocates, maybe one holding the lock (see _Admission).
         self.lock = threading.RLock()
         self.in_flight = 0
         self.cap_heads: dict[_Queue, _Head] = {}  # loops' queues for the cap, while not empty
         self.logs: dict[_LogKey, _Slots] = {}
         self.drawn = 0  # the numbers that order waiters across loops
         self.admissions = 0
-        self.sweep_at = _SWEEP_MIN
-        self.swept_at = -math.inf
+        self.sweep = (_SWEEP_MIN, -math.inf)  # admissions before the next sweep; last sweep
 
     def slots(self, ident: _LogKey) -> _Slots:
         slots = self.logs.get(ident)
@@ -248,10 +209,6 @@ class _Core:
         if slots.idle() and self.logs.get(slots.ident) is slots:
             del self.logs[slots.ident]
 
-    def draw(self) -> int:
-        self.drawn += 1
-        return self.drawn
-
     def count_admission(self, now: float) -> None:
         """Count one admission and sweep idle logs now and then.
 
@@ -262,8 +219,9 @@ class _Core:
         within a small multiple of the live ones (plus what expired since the last sweep).
         """
         self.admissions += 1
+        sweep_at, swept_at = self.sweep
         if self.admissions < _SWEEP_MIN or (
-            self.admissions < self.sweep_at and now < self.swept_at + _SWEEP_AFTER
+            self.admissions < sweep_at and now < swept_at + _SWEEP_AFTER
         ):
             return
         for ident, slots in list(self.logs.items()):
@@ -271,20 +229,19 @@ class _Core:
             if slots.idle():
                 del self.logs[ident]
         self.admissions = 0
-        self.sweep_at = max(_SWEEP_MIN, len(self.logs))
-        self.swept_at = now
+        self.sweep = (max(_SWEEP_MIN, len(self.logs)), now)
 
 
 class _Queue:
     """One loop's FIFO of waiters for one resource of a core: the cap, or one (rule, key).
 
-    Entries are ``(number drawn, cap, future)``. Only its own loop's thread pumps it; other
-    threads read it, and clear it when its loop is closed, under the core lock.
+    Entries are ``(number drawn, cap, future)``. Only its loop's thread changes it (under the
+    core lock), but for clearing it once its loop is closed; other threads only read it.
     """
 
     __slots__ = ("core", "loop_ref", "pending", "queue", "when")
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, core: _Core) -> None:
+    def __init__(self, loop: _Loop, core: _Core) -> None:
         self.loop_ref = weakref.ref(loop)  # never a strong reference: the registry is weak
         self.core = core
         self.queue: deque[tuple[int, int, asyncio.Future[None]]] = deque()
@@ -300,6 +257,16 @@ class _Queue:
     def pump(self) -> None:
         raise NotImplementedError
 
+    def join(self, heads: dict[_Queue, _Head], cap: int) -> asyncio.Future[None]:
+        """Queue a new waiter (under the core lock); ``pump`` next, out of the lock."""
+        loop = self.loop_ref()
+        assert loop is not None  # the running loop
+        fut = loop.create_future()
+        self.core.drawn += 1
+        self.queue.append((self.core.drawn, cap, fut))
+        heads.setdefault(self, (self.core.drawn, cap))
+        return fut
+
     def serve(self, heads: dict[_Queue, _Head], wake: list[_Queue]) -> None:
         """Hand free slots to this queue's waiters in order (under the core lock)."""
         queue = self.queue
@@ -309,9 +276,7 @@ class _Queue:
                 queue.popleft()
                 continue
             heads[self] = (drawn, cap)
-            if not self.has_room(cap) or (
-                len(heads) > 1 and _first_in_line(heads, wake) is not self
-            ):
+            if not self.has_room(cap) or (len(heads) > 1 and _first(heads, wake) is not self):
                 break
             queue.popleft()
             self.take()
@@ -325,7 +290,7 @@ class _Queue:
             _hand_on(heads, None, wake, [])
 
 
-def _first_in_line(heads: dict[_Queue, _Head], wake: list[_Queue]) -> _Queue | None:
+def _first(heads: dict[_Queue, _Head], wake: list[_Queue]) -> _Queue | None:
     """Return the queue whose head drew first among running loops (under the core lock).
 
     Queues of closed loops leave ``heads`` (``_deliver`` lets their futures go, out of the
@@ -339,9 +304,7 @@ def _first_in_line(heads: dict[_Queue, _Head], wake: list[_Queue]) -> _Queue | N
         if loop is None or loop.is_closed():
             dead.append(queue)
         elif not loop.is_running():
-            if not queue.pending:
-                queue.pending = True
-                wake.append(queue)
+            _wake(queue, None, wake, [])
         elif first is None or drawn < first_drawn:
             first, first_drawn = queue, drawn
     for queue in dead:
@@ -350,25 +313,25 @@ def _first_in_line(heads: dict[_Queue, _Head], wake: list[_Queue]) -> _Queue | N
     return first
 
 
+def _wake(queue: _Queue, here: _Loop | None, wake: list[_Queue], direct: list[_Queue]) -> None:
+    """Have ``queue`` pumped: directly if it is of ``here``, the loop running this code."""
+    if here is not None and queue.loop_ref() is here:
+        direct.append(queue)
+    elif not queue.pending:
+        queue.pending = True
+        wake.append(queue)
+
+
 def _hand_on(
     heads: dict[_Queue, _Head],
-    here: asyncio.AbstractEventLoop | None,
+    here: _Loop | None,
     wake: list[_Queue],
     direct: list[_Queue],
 ) -> None:
-    """Wake the queue first in line if a slot is free for it (under the core lock).
-
-    A queue of ``here``, the loop running this code, goes to ``direct`` to be pumped once the
-    lock is released; another loop's goes to ``wake``, unless a wake-up is already on its way.
-    """
-    first = _first_in_line(heads, wake)
-    if first is None or not first.has_room(heads[first][1]):
-        return
-    if here is not None and first.loop_ref() is here:
-        direct.append(first)
-    elif not first.pending:
-        first.pending = True
-        wake.append(first)
+    """Wake the queue first in line if a slot is free for it (under the core lock)."""
+    first = _first(heads, wake)
+    if first is not None and first.has_room(heads[first][1]):
+        _wake(first, here, wake, direct)
 
 
 def _deliver(wake: list[_Queue], direct: Sequence[_Queue] = ()) -> None:
@@ -391,14 +354,14 @@ class _KeyQueue(_Queue):
 
     def __init__(
         self,
-        loop: asyncio.AbstractEventLoop,
+        loop: _Loop,
         core: _Core,
         slots: _Slots,
         waits: dict[_LogKey, _KeyQueue],
     ) -> None:
         super().__init__(loop, core)
         self.slots = slots
-        self.waits = waits  # the loop's queues by key, to leave when empty
+        self.waits = waits  # the loop's rate queues, to leave when empty
         self.timer: asyncio.TimerHandle | None = None
 
     def has_room(self, cap: int) -> bool:
@@ -422,16 +385,14 @@ class _KeyQueue(_Queue):
             if when != self.when or (self.timer is None and when != math.inf):
                 if self.timer is not None:
                     self.timer.cancel()
-                    self.timer = None
-                if when != math.inf:
-                    self.timer = loop.call_at(when, self._on_timer, when)
+                self.timer = None if when == math.inf else loop.call_at(when, self._fire, when)
                 self.when = when
             self.core.evict(slots)
         if not self.queue and self.waits.get(slots.ident) is self:
             del self.waits[slots.ident]
         _deliver(wake)
 
-    def _on_timer(self, when: float) -> None:
+    def _fire(self, when: float) -> None:
         with self.core.lock:
             self.timer, self.when = None, math.inf
         # The loop may run a timer up to its clock resolution early; the stamp is due anyway.
@@ -443,7 +404,7 @@ class _LoopAccount(_Queue):
 
     __slots__ = ("waiting", "waits")
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, core: _Core) -> None:
+    def __init__(self, loop: _Loop, core: _Core) -> None:
         super().__init__(loop, core)
         self.waits: dict[_LogKey, _KeyQueue] = {}
         self.waiting = 0  # admissions of this loop blocked at the gate
@@ -465,32 +426,28 @@ class _LoopAccount(_Queue):
 
 
 # Keyed weakly by loop so that nothing loop-bound outlives its loop; values never refer to it.
-_REGISTRY: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, _LoopAccount]] = (
-    weakref.WeakKeyDictionary()
-)
+_REGISTRY: weakref.WeakKeyDictionary[_Loop, dict[str, _LoopAccount]] = weakref.WeakKeyDictionary()
 _REGISTRY_LOCK: Final = threading.Lock()  # loops in several threads may register at once
-# The process-wide cores, for loops on the standard clock. They hold no loop while idle.
-_SHARED: dict[str, _Core] = {}
+_SHARED: dict[str, _Core] = {}  # the cores of loops on the standard clock; no loop when idle
 _SHARED_LOCK: Final = threading.Lock()
 
 
-def _shares_clock(loop: asyncio.AbstractEventLoop) -> bool:
+def _shares_clock(loop: _Loop) -> bool:
     """Tell whether ``loop`` runs on the standard clock, ``time.monotonic()``."""
     return type(loop).time is asyncio.BaseEventLoop.time
 
 
-def _loop_account(loop: asyncio.AbstractEventLoop, account: str) -> _LoopAccount:
+def _loop_account(loop: _Loop, account: str) -> _LoopAccount:
     accounts = _REGISTRY.get(loop)
     if accounts is None:
         with _REGISTRY_LOCK:
             accounts = _REGISTRY.setdefault(loop, {})
     state = accounts.get(account)
     if state is None:
+        core = _Core()
         if _shares_clock(loop):
             with _SHARED_LOCK:
-                core = _SHARED.get(account) or _SHARED.setdefault(account, _Core())
-        else:
-            core = _Core()
+                core = _SHARED.setdefault(account, core)
         state = accounts[account] = _LoopAccount(loop, core)
     return state
 
@@ -561,7 +518,7 @@ class _Admission:
         self._margin = margin
         self._state = "new"  # new → entering → open → closed
         self._taken: list[tuple[_Slots, Rule]] = []
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop: _Loop | None = None
         self._where: _LoopAccount | None = None
 
     async def __aenter__(self) -> _Admission:
@@ -571,13 +528,12 @@ class _Admission:
         loop = self._loop = asyncio.get_running_loop()
         now = loop.time()
         where = self._where = _loop_account(loop, self._account)
-        core = where.core
-        policy = self._policy
+        core, policy = where.core, self._policy
         deadline = None if policy.max_wait is None else now + policy.max_wait
         if policy.on_limit == "raise" or policy.max_wait is not None:
             self._check_estimates(core, now)
         charges, taken = self._charges, self._taken
-        with core.lock:  # the fast path: every slot free and nobody waiting, one lock
+        with core.lock:  # the fast path, under one lock: every slot free and nobody waiting
             for charge in charges:
                 slots = core.slots((charge.rule, charge.key))  # fetched only now: never stale
                 if not slots.try_take(now):
@@ -591,7 +547,14 @@ class _Admission:
         try:
             for charge in charges[len(taken) :]:
                 await self._take_slot(loop, where, charge, deadline)
-            await self._take_cap(loop, where, deadline)
+            with core.lock:
+                fut = None
+                if core.cap_heads or core.in_flight >= self._cap:
+                    fut = where.join(core.cap_heads, self._cap)
+                else:
+                    core.in_flight += 1
+            if fut is not None:
+                await self._wait(fut, deadline, where, lambda: self._free(True, (), False), None)
         except BaseException:
             self._give_back()
             self._state = "closed"
@@ -601,42 +564,23 @@ class _Admission:
 
     async def _take_slot(
         self,
-        loop: asyncio.AbstractEventLoop,
+        loop: _Loop,
         where: _LoopAccount,
         charge: Charge,
         deadline: float | None,
     ) -> None:
         core, ident = where.core, (charge.rule, charge.key)
         with core.lock:
-            slots = core.slots(ident)
-            queue = None
+            slots, queue = core.slots(ident), None
             if not slots.try_take(loop.time()):
                 queue = where.waits.get(ident)
                 if queue is None or queue.slots is not slots:
                     queue = where.waits[ident] = _KeyQueue(loop, core, slots, where.waits)
-                fut: asyncio.Future[None] = loop.create_future()
-                drawn = core.draw()
-                queue.queue.append((drawn, 0, fut))
-                slots.heads.setdefault(queue, (drawn, 0))
+                fut = queue.join(slots.heads, 0)
+        taken = (slots, charge.rule)
         if queue is not None:
-            queue.pump()  # arms the timer for the oldest stamp
-            await self._wait(fut, deadline, queue.pump, lambda: self._release(slots), slots)
-        self._taken.append((slots, charge.rule))
-
-    async def _take_cap(
-        self, loop: asyncio.AbstractEventLoop, where: _LoopAccount, deadline: float | None
-    ) -> None:
-        core, cap = where.core, self._cap
-        with core.lock:
-            if not core.cap_heads and core.in_flight < cap:
-                core.in_flight += 1
-                return
-            fut: asyncio.Future[None] = loop.create_future()
-            drawn = core.draw()
-            where.queue.append((drawn, cap, fut))
-            core.cap_heads.setdefault(where, (drawn, cap))
-        where.pump()
-        await self._wait(fut, deadline, where.pump, self._release_cap, None)
+            await self._wait(fut, deadline, queue, lambda: self._free(False, [taken], False), slots)
+        self._taken.append(taken)
 
     def _check_estimates(self, core: _Core, now: float) -> None:
         worst, worst_rule = 0.0, ""
@@ -657,15 +601,16 @@ class _Admission:
         self,
         fut: asyncio.Future[None],
         deadline: float | None,
-        leave: Callable[[], None],
+        queue: _Queue,
         give_back: Callable[[], None],
         slots: _Slots | None,
     ) -> None:
         where = self._where
         assert where is not None  # set by __aenter__
+        queue.pump()  # serves at once if it can, arms the timer for the oldest stamp
         where.waiting += 1
         try:
-            await _await_grant(fut, deadline, leave, give_back)
+            await _await_grant(fut, deadline, queue.pump, give_back)
         except _Deadline:
             if slots is None:
                 # Concurrency frees whenever some request completes: no estimate is possible.
@@ -677,42 +622,43 @@ class _Admission:
         finally:
             where.waiting -= 1
 
-    def _release(self, *released: _Slots) -> None:
-        """Give back slots in flight that never reached SMSC, and wake who is next."""
+    def _free(self, cap: bool, taken: Sequence[tuple[_Slots, Rule]], stamp: bool) -> None:
+        """Free the cap slot (``cap``) and ``taken``: stamped, or given back; wake who is next."""
         where, loop = self._where, self._loop
         assert where is not None  # set by __aenter__
         assert loop is not None
         core, now = where.core, loop.time()
+        # None when finalised out of its loop (see the class): then the counts only.
+        here = loop if asyncio._get_running_loop() is loop else None
         wake: list[_Queue] = []
         direct: list[_Queue] = []
-        quiet = asyncio._get_running_loop() is not loop  # finalised out of its loop
         with core.lock:
-            for slots in released:
+            if cap:
+                core.in_flight -= 1
+                if core.cap_heads and here is not None:
+                    _hand_on(core.cap_heads, here, wake, direct)
+            for slots, rule in taken:
                 slots.in_flight -= 1
-                if quiet:
-                    continue
-                if slots.heads:
+                if stamp:
+                    expiry = now + rule.period + self._margin
+                    bisect.insort(slots.stamps, expiry)
+                    for queue in () if here is None else slots.heads:
+                        if queue.when > expiry:  # a waiting loop whose timer is now too late
+                            _wake(queue, here, wake, direct)
+                elif here is not None and slots.heads:
                     slots.purge(now)
-                    _hand_on(slots.heads, loop, wake, direct)
-                else:
+                    _hand_on(slots.heads, here, wake, direct)
+                elif here is not None:
                     core.evict(slots)
-        _deliver(wake, direct)
-
-    def _release_cap(self) -> None:
-        where = self._where
-        assert where is not None  # set by __aenter__
-        wake: list[_Queue] = []
-        direct: list[_Queue] = []
-        with where.core.lock:
-            where.core.in_flight -= 1
-            if where.core.cap_heads and asyncio._get_running_loop() is self._loop:
-                _hand_on(where.core.cap_heads, self._loop, wake, direct)
-        _deliver(wake, direct)
+            if stamp and here is not None:
+                core.count_admission(now)
+        if wake or direct:
+            _deliver(wake, direct)
 
     def _give_back(self) -> None:
         taken, self._taken = self._taken, []
         if taken:
-            self._release(*(slots for slots, _rule in taken))
+            self._free(False, taken, False)
 
     def refund(self) -> None:
         """Release the rate slots now: the request surely never reached SMSC.
@@ -730,44 +676,19 @@ class _Admission:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        where, loop = self._where, self._loop
-        assert where is not None  # set by __aenter__
-        assert loop is not None
-        core, now = where.core, loop.time()
         self._state = "closed"
         taken, self._taken = self._taken, []
-        wake: list[_Queue] = []
-        direct: list[_Queue] = []
-        quiet = asyncio._get_running_loop() is not loop  # finalised out of its loop
-        with core.lock:
-            core.in_flight -= 1
-            if core.cap_heads and not quiet:
-                _hand_on(core.cap_heads, loop, wake, direct)
-            for slots, rule in taken:
-                slots.in_flight -= 1
-                expiry = now + rule.period + self._margin
-                bisect.insort(slots.stamps, expiry)
-                for queue in () if quiet else slots.heads:
-                    if queue.when > expiry:  # a waiting loop whose timer is now too late
-                        if queue.loop_ref() is loop:
-                            direct.append(queue)
-                        elif not queue.pending:
-                            queue.pending = True
-                            wake.append(queue)
-            if not quiet:
-                core.count_admission(now)
-        if wake or direct:
-            _deliver(wake, direct)
+        self._free(True, taken, True)
 
 
 class LocalGate:
-    """The in-process :class:`Gate`: state shared per account by every gate of the process.
+    """The in-process :class:`Gate`: one state per account for every gate of the process.
 
-    Every ``LocalGate`` shares the state of an account with every other one in the process (in
-    any thread, across ``asyncio.run`` calls) while their loops run on the standard clock, and
-    within one loop otherwise (e.g. virtual time), so two clients of one login share its 14
-    slots and its windows. Other processes using the same login are not seen; a shared backend
-    would implement :class:`Gate` for that.
+    Every ``LocalGate`` of the process shares an account's state with all the others, in any
+    thread and across ``asyncio.run`` calls, while their loops run on the standard clock (per
+    loop otherwise, e.g. on virtual time): two clients of one login share its 14 slots and its
+    windows. Other processes using the same login are not seen; a shared backend would implement
+    :class:`Gate` for that.
     """
 
     __slots__ = ("_margin",)

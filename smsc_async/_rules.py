@@ -1,8 +1,9 @@
-"""SMSC's error-9 rate rules per endpoint, and the identity of a request within a rule.
+"""What the limits gate enforces: SMSC's error-9 rules, and how long a caller waits for them.
 
-The gate in :mod:`smsc_async._limits` counts requests per (rule, key); this module says which
-rules a request is charged against (:func:`charges_for`) and what makes two requests "identical"
-for SMSC (smsc-api.md §3.4a).
+The per-login concurrency cap, the rate rules per endpoint (smsc-api.md §3.4, §3.4a), what a
+request is charged against (:func:`charges_for`: which rules, and what makes two requests
+"identical" for SMSC), and the caller's :class:`WaitPolicy`. The gate that counts them is
+:mod:`smsc_async._limits`, which re-exports all of this.
 """
 
 from __future__ import annotations
@@ -14,7 +15,22 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final, Literal
 
-__all__ = ["DEFAULT_RULES", "RULES", "Charge", "Rule", "charges_for"]
+__all__ = [
+    "CONCURRENCY_RULE",
+    "DEFAULT_RULES",
+    "MAX_IN_FLIGHT",
+    "RULES",
+    "Charge",
+    "Rule",
+    "WaitPolicy",
+    "charges_for",
+]
+
+MAX_IN_FLIGHT: Final = 14
+"""Hard ceiling of requests in flight per login: SMSC answers error 9 at 15 concurrent."""
+
+CONCURRENCY_RULE: Final = "concurrency"
+"""The ``rule`` of a :class:`RateLimitedError` raised because ``max_wait`` ran out on the cap."""
 
 # Fields that never make two requests different for SMSC's "identical" check: credentials and
 # the answer format are about the caller, not about the request.
@@ -60,6 +76,34 @@ class Charge:
 
     rule: Rule
     key: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class WaitPolicy:
+    """How long a caller accepts to wait at the gate.
+
+    Attributes:
+        on_limit: ``"wait"`` waits for rate rules; ``"raise"`` raises
+            :class:`~smsc_async.errors.RateLimitedError` at once when a rate rule has no free
+            slot now. Concurrency slots are always waited for (bounded only by ``max_wait``).
+        max_wait: Longest total wait in seconds (rate and concurrency together), or ``None``.
+            If the estimated rate wait is already longer, the gate raises before waiting.
+
+    The estimate (also ``RateLimitedError.retry_after``) is a lower bound: it counts the callers
+    queued ahead, takes a slot still in flight as freeing ``period + margin`` from now (its
+    completion time is unknown), and does not foresee refunds. When ``max_wait`` runs out on the
+    concurrency cap, the error has ``rule == CONCURRENCY_RULE`` and ``retry_after == 0.0``: a
+    slot frees whenever any request completes, so there is nothing better to say.
+    """
+
+    on_limit: Literal["wait", "raise"] = "wait"
+    max_wait: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.on_limit not in ("wait", "raise"):
+            raise ValueError(f"on_limit must be 'wait' or 'raise', got {self.on_limit!r}")
+        if self.max_wait is not None and not self.max_wait >= 0:
+            raise ValueError(f"max_wait must be None or >= 0 seconds, got {self.max_wait!r}")
 
 
 # --- identity ----------------------------------------------------------------------------------

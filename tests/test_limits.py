@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import random
+import uuid
 import weakref
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
@@ -682,7 +683,7 @@ async def test_eviction_never_drops_a_key_that_is_still_occupied() -> None:
 
 def test_asyncio_runs_share_rate_history_and_loops_are_not_kept() -> None:
     gate = LocalGate()
-    account = "smsc.ru|asyncio-run"  # of its own: on the standard clock, state is process-wide
+    account = f"smsc.ru|{uuid.uuid4()}"  # of its own: on the standard clock, state is shared
     send = charges_for("send", {"phones": "79990000001", "mes": "hi"})
     loops: list[weakref.ref[asyncio.AbstractEventLoop]] = []
 

@@ -459,3 +459,82 @@ async def test_virtual_time_loops_keep_state_of_their_own() -> None:
     assert shared_state(account).in_flight == 0
     hold.set()
     await asyncio.gather(*holders)
+
+
+@pytest.mark.asyncio
+async def test_a_loop_closed_with_requests_inside_leaks_no_slot() -> None:
+    # A program bug (closing a loop with tasks still inside the gate) must not eat the shared
+    # slots: the requests in flight are finalised by the garbage collector and give their slots
+    # back; the waiters' queues are dropped when another loop comes by.
+    account, gate = new_account(), LocalGate(margin=0.0)
+    short = (Charge(Rule("t.short", 1, period=0.05), b"k"),)
+    loops: list[weakref.ref[asyncio.AbstractEventLoop]] = []
+
+    def abandon() -> None:
+        loop = asyncio.new_event_loop()
+        loops.append(weakref.ref(loop))
+
+        async def hold(charges: tuple[Charge, ...]) -> None:
+            async with gate.admit(account, charges, WAIT, max_in_flight=3):
+                await asyncio.sleep(3600)
+
+        async def start() -> None:
+            # 3 in flight, 2 waiting for the cap, 1 waiting for the "t.short" window.
+            for charges in (short, (), (), (), (), short):
+                asyncio.create_task(hold(charges))  # noqa: RUF006 - abandoned on purpose
+            await asyncio.sleep(0.01)
+
+        loop.run_until_complete(start())
+        core = shared_state(account)
+        assert (core.in_flight, len(core.cap_heads)) == (3, 1)
+        loop.close()
+
+    def collect() -> None:
+        gc.collect()
+
+    await asyncio.to_thread(abandon)
+    await asyncio.to_thread(collect)
+    core = shared_state(account)
+    assert core.in_flight == 0  # the three in flight were finalised out of their loop
+
+    async def come_by() -> None:
+        await asyncio.gather(*(_enter_and_leave(gate, account, ()) for _ in range(20)))
+        await _enter_and_leave(gate, account, short)
+
+    await in_thread(come_by)
+    await asyncio.to_thread(collect)
+    assert (core.in_flight, core.cap_heads) == (0, {})
+    assert [len(slots.heads) for slots in core.logs.values()] == [0]
+    assert [ref() for ref in loops] == [None]
+
+
+@pytest.mark.asyncio
+async def test_a_request_finalised_under_the_lock_does_not_deadlock() -> None:
+    # The garbage collector may finalise an abandoned request in a thread that holds the lock.
+    account = new_account()
+    send = charges_for("send", SEND)
+
+    def abandon_then_collect_under_the_lock() -> tuple[int, int]:
+        loop = asyncio.new_event_loop()
+
+        async def hold() -> None:
+            async with LocalGate().admit(account, send, WAIT):
+                await asyncio.sleep(3600)
+
+        async def start() -> None:
+            asyncio.create_task(hold())  # noqa: RUF006 - abandoned on purpose
+            await asyncio.sleep(0)
+
+        loop.run_until_complete(start())
+        loop.close()
+        core = shared_state(account)
+        with core.lock:
+            gc.collect()
+            return core.in_flight, len(core.logs[send[0].rule, send[0].key].stamps)
+
+    done: list[tuple[int, int]] = []
+    worker = threading.Thread(target=lambda: done.append(abandon_then_collect_under_the_lock()))
+    worker.daemon = True
+    worker.start()
+    await asyncio.to_thread(worker.join, 10)
+    assert done == [(0, 1)]  # given back, and stamped: it may have reached SMSC
