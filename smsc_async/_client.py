@@ -16,7 +16,7 @@ import aiohttp
 import msgspec
 
 from . import _endpoints as ep
-from ._limits import Gate, LocalGate, WaitPolicy, charges_for
+from ._limits import MAX_IN_FLIGHT, Gate, LocalGate, WaitPolicy, charges_for
 from ._transport import DEFAULT_MAX_BODY, Transport, backoff_delay, is_retryable, sleep
 from ._wire import decode, decode_ok
 from .errors import (
@@ -59,7 +59,6 @@ _PLAIN_TEXT_KINDS = frozenset(
     }
 )
 _SMSC_HOSTS = frozenset({"smsc.ru", "smscentre.com", "smsc.kz", "smsc.ua"})
-_MAX_IN_FLIGHT = 14  # SMSC answers error 9 to the 15th concurrent request of a login
 
 
 class Region(enum.StrEnum):
@@ -193,7 +192,7 @@ class SMSCClient:
         max_retries: int = 3,
         retry_backoff: float = 0.5,
         retry_backoff_cap: float = 8.0,
-        max_in_flight: int = _MAX_IN_FLIGHT,
+        max_in_flight: int = MAX_IN_FLIGHT,
         on_limit: Literal["wait", "raise"] = "wait",
         max_wait: float | None = None,
         rate_margin: float = 1.0,
@@ -217,8 +216,8 @@ class SMSCClient:
             psw = hashlib.md5(password.encode()).hexdigest() if md5_password else password  # noqa: S324 - SMSC's own scheme
             self._auth = {"login": login, "psw": psw}
             who = login
-        if not 1 <= max_in_flight <= _MAX_IN_FLIGHT:
-            raise ValueError(f"max_in_flight must be 1..{_MAX_IN_FLIGHT}, got {max_in_flight}")
+        if not 1 <= max_in_flight <= MAX_IN_FLIGHT:
+            raise ValueError(f"max_in_flight must be 1..{MAX_IN_FLIGHT}, got {max_in_flight}")
         if max_retries < 0:
             raise ValueError("max_retries must be 0 or more")
         if on_limit not in ("wait", "raise"):

@@ -18,9 +18,6 @@ T = TypeVar("T")
 FormValue = str | int | Decimal | bool | Sequence[str] | None
 """What a form field may be given as before encoding."""
 
-# Fields that identify the caller; kept out of everything but the request body.
-SECRET_FIELDS: Final = frozenset({"psw", "apikey"})
-
 
 def encode_value(value: FormValue) -> str | None:
     """Encode one value the way SMSC reads it; ``None`` means "leave the field out".
