@@ -16,9 +16,11 @@ import aiohttp
 import msgspec
 
 from . import _endpoints as ep
+from ._api import Requester
 from ._limits import MAX_IN_FLIGHT, Gate, LocalGate, WaitPolicy, charges_for
 from ._transport import DEFAULT_MAX_BODY, Transport, backoff_delay, is_retryable, sleep
-from ._wire import decode, decode_ok
+from ._wire import FormValue, decode, encode_form
+from .contacts import Contacts
 from .errors import (
     ConnectError,
     HTTPStatusError,
@@ -27,6 +29,8 @@ from .errors import (
     SMSCError,
     TransportError,
 )
+from .history import HistoryCommands
+from .jobs import Jobs
 from .models import Balance, CostResult, MessageState, MessageStatus, SendResult
 from .params import (
     Attachment,
@@ -40,6 +44,10 @@ from .params import (
     new_message_id,
     validate_message_id,
 )
+from .senders import Senders
+from .service import InboundNumbers, ServiceCommands
+from .subclients import Documents, Subclients
+from .templates import OperatorTemplates, Templates
 
 __all__ = ["Region", "SMSCClient"]
 
@@ -58,6 +66,8 @@ _PLAIN_TEXT_KINDS = frozenset(
         MessageKind.WHATSAPP,
     }
 )
+# Fields the client sets on every request; call() refuses them.
+_RESERVED = frozenset({"login", "psw", "apikey", "fmt", "charset"})
 _SMSC_HOSTS = frozenset({"smsc.ru", "smscentre.com", "smsc.kz", "smsc.ua"})
 
 
@@ -131,7 +141,7 @@ def _read_attachment(item: Attachment) -> tuple[str, bytes]:
     raise TypeError("an attachment must be a pathlib.Path or a (filename, bytes) pair")
 
 
-class SMSCClient:
+class SMSCClient(HistoryCommands, ServiceCommands, Requester):
     """Asyncio client for the SMSC HTTP API, one typed coroutine per command.
 
     Use it as an async context manager (or call :meth:`open` and :meth:`aclose`)::
@@ -251,6 +261,24 @@ class SMSCClient:
         self._reconcile_delay = reconcile_delay
         self._new_id = message_id_factory or new_message_id
         self._max_body = max_body
+        self.contacts = Contacts(self)
+        """Phone contacts, groups and the black list (phones.php)."""
+        self.mail_contacts = Contacts(self, email=True)
+        """E-mail contacts, groups and the black list (mails.php)."""
+        self.senders = Senders(self)
+        """Sender names (senders.php)."""
+        self.subclients = Subclients(self)
+        """Subclients (users.php)."""
+        self.documents = Documents(self)
+        """Invoices and acts of subclients (documents.php)."""
+        self.templates = Templates(self)
+        """Message templates (templates.php)."""
+        self.operator_templates = OperatorTemplates(self)
+        """Templates registered with operators (op_templates.php)."""
+        self.jobs = Jobs(self)
+        """Mass mailings (jobs.php)."""
+        self.inbound_numbers = InboundNumbers(self)
+        """Dedicated numbers for incoming messages (receive_phones.php)."""
 
     @property
     def base_urls(self) -> tuple[str, ...]:
@@ -361,11 +389,39 @@ class SMSCClient:
                 )
                 await sleep(delay)
 
-    async def _request(self, endpoint: ep.Endpoint[T], fields: Mapping[str, str]) -> T:
-        return _decode(endpoint, await self._post(endpoint, fields))
+    async def call(self, script: str, /, **params: FormValue) -> Any:
+        """Call any SMSC script with raw parameters: the escape hatch for commands not typed here.
 
-    async def _command(self, endpoint: ep.Endpoint[None], fields: Mapping[str, str]) -> None:
-        decode_ok(endpoint.script, await self._post(endpoint, fields))
+        The request takes the same path as every typed command: the limits gate (the rules of the
+        typed command it matches, e.g. ``get.php`` with ``get_stat=1`` counts as statistics),
+        credentials and ``fmt=3``/``charset=utf-8`` added by the client, retries for reads only
+        (a request with a ``get*`` flag, status, balance, a cost request), and SMSC's errors
+        raised as the typed :class:`~smsc_async.errors.APIError` subclasses.
+
+        Example::
+
+            groups = await smsc.call("phones.php", get_group=1)
+
+        Args:
+            script: Script file under ``/sys/``, e.g. ``"phones.php"``.
+            **params: Parameters. ``True``/``False`` are sent as ``1``/``0``, ``None`` is left
+                out, a sequence of str is joined with commas, ints and Decimals as text.
+
+        Returns:
+            The decoded JSON answer (dicts, lists, str, int, float), as SMSC sent it.
+
+        Raises:
+            ValueError: a bad script name, or a parameter the client sets itself (credentials,
+                ``fmt``, ``charset``).
+            TypeError: a parameter value of a type that cannot be sent.
+            APIError: SMSC answered an error (subclass chosen by script and code).
+        """
+        reserved = sorted(_RESERVED & params.keys())
+        if reserved:
+            raise ValueError(f"call() sets {', '.join(reserved)} itself; leave them out")
+        fields = encode_form(params)
+        endpoint = ep.endpoint_for_call(script, fields)
+        return _decode(endpoint, await self._post(endpoint, fields))
 
     # -- sending ---------------------------------------------------------------------------
 

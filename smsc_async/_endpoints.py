@@ -7,15 +7,25 @@ endpoint name) and how the answer decodes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Final, Generic, TypeVar
+from typing import Any, Final, Generic, TypeVar
 
 import msgspec
 
 from .models import Balance, CostResult, MessageStatus, SendResult
 
-__all__ = ["BALANCE", "SEND", "SEND_COST", "STATUS", "STATUS_DELETE", "STATUS_MASS", "Endpoint"]
+__all__ = [
+    "BALANCE",
+    "SEND",
+    "SEND_COST",
+    "STATUS",
+    "STATUS_DELETE",
+    "STATUS_MASS",
+    "Endpoint",
+    "endpoint_for_call",
+]
 
 
 T = TypeVar("T")
@@ -61,3 +71,65 @@ STATUS_DELETE: Final[Endpoint[None]] = Endpoint(
 BALANCE: Final = Endpoint(
     "balance", "balance.php", {"cur": "1"}, safe=True, decoder=_decoder(Balance)
 )
+
+
+# --- the raw escape hatch ------------------------------------------------------------------
+
+_SCRIPT_NAME: Final = re.compile(r"[a-z][a-z0-9_]*\.php")
+# Command flags that only read: such a request may be repeated after a lost answer. Anything
+# else given to call() is treated as a change and is never repeated once it may have arrived.
+_READ_FLAGS: Final = frozenset(
+    {
+        "get",
+        "gets",
+        "get_all",
+        "get_group",
+        "get_black",
+        "get_messages",
+        "get_answers",
+        "get_stat",
+        "get_stat_all",
+        "get_price",
+        "get_operator",
+        "get_account",
+        "get_act",
+        "get_mega_accounts",
+    }
+)
+_any_decoder: Final[msgspec.json.Decoder[Any]] = msgspec.json.Decoder()
+
+
+def _set(fields: Mapping[str, str], name: str) -> bool:
+    return fields.get(name, "").strip() not in ("", "0")
+
+
+def endpoint_for_call(script: str, fields: Mapping[str, str]) -> Endpoint[Any]:
+    """Return the endpoint a raw ``call()`` goes through: its limit rules and retry safety.
+
+    The name picks the rules of the limits table the typed command would use (so a raw call
+    counts in the same windows); reads (a ``get*`` flag, status, balance, a cost request) may
+    be retried, everything else is not repeated once it may have reached SMSC.
+
+    Raises:
+        ValueError: ``script`` is not a script file name such as ``"phones.php"``.
+    """
+    if not isinstance(script, str) or not _SCRIPT_NAME.fullmatch(script):
+        raise ValueError(
+            f"script must be a file name under /sys/ such as 'phones.php', got {script!r}"
+        )
+    stem = script.removesuffix(".php")
+    name, safe = stem, any(_set(fields, flag) for flag in _READ_FLAGS)
+    if stem == "send":
+        safe = fields.get("cost", "").strip() == "1"
+        name = "send_cost" if safe else "send"
+    elif stem == "status":
+        safe = not _set(fields, "del")
+        mass = "," in fields.get("id", "") or "," in fields.get("phone", "")
+        name = "status_delete" if not safe else "status_mass" if mass else "status"
+    elif stem == "balance":
+        safe = True
+    elif stem == "get" and _set(fields, "get_stat"):
+        name = "get_stat"
+    elif stem == "info":
+        name = "info_operator"
+    return Endpoint(name, script, {}, safe=safe, decoder=_any_decoder)

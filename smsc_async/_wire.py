@@ -11,7 +11,15 @@ import msgspec
 
 from .errors import ResponseDecodeError, api_error_class
 
-__all__ = ["FormValue", "decode", "decode_ok", "encode_form", "raise_plain_error"]
+__all__ = [
+    "FormValue",
+    "decode",
+    "decode_ok",
+    "encode_form",
+    "encode_value",
+    "raise_json_error",
+    "raise_plain_error",
+]
 
 T = TypeVar("T")
 
@@ -87,7 +95,7 @@ def raise_plain_error(script: str, body: bytes) -> None:
     )
 
 
-def _raise_json_error(script: str, body: bytes) -> None:
+def raise_json_error(script: str, body: bytes) -> None:
     # Probe only bodies that can hold an error: the substring test keeps the hot path to one
     # parse. Decoding as success first would be wrong: an error body decodes "successfully"
     # into a model whose fields are all optional.
@@ -121,7 +129,7 @@ def decode(script: str, body: bytes, decoder: msgspec.json.Decoder[T]) -> T:
     """
     start = body.lstrip()[:1]
     if start == b"{":
-        _raise_json_error(script, body)
+        raise_json_error(script, body)
     elif start != b"[":
         raise_plain_error(script, body)
         raise ResponseDecodeError("not JSON", script=script, body_prefix=body[:_PREFIX])

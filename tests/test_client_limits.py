@@ -190,6 +190,7 @@ _EMULATOR_TO_CLIENT = {
     ("mails.php", "identical mails.php"): ("mails", "mails.identical"),
     ("senders.php", "identical senders.php"): ("senders", "senders.identical"),
     ("get.php", "identical get.php"): ("get", "get.identical"),
+    ("get.php", "statistics request"): ("get_stat", "get_stat.any"),
     ("templates.php", "identical templates.php"): ("templates", "templates.identical"),
     ("users.php", "identical users.php"): ("users", "users.identical"),
     ("get_mnp.php", "identical get_mnp.php"): ("get_mnp", "get_mnp.identical"),

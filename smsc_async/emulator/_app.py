@@ -11,7 +11,11 @@ from http import HTTPStatus
 
 from aiohttp import web
 
+from ._contacts import ContactsControls, handle_mails, handle_phones
+from ._controls import Controls
+from ._data import DataControls, handle_get, handle_info, handle_tinyurls
 from ._faults import Fault, Faults
+from ._jobs import JobsControls, handle_jobs
 from ._params import charset_label, parse_message_id, parse_request
 from ._render import (
     CONTENT_TYPES,
@@ -23,9 +27,13 @@ from ._render import (
 )
 from ._rules import CONCURRENCY_TEXT, MAX_IN_FLIGHT, NO_TICKET, SlidingWindows, Ticket
 from ._send import handle_send
+from ._senders import SendersControls, handle_senders
+from ._service import ServiceControls, handle_ping, handle_receive_phones, handle_wait_call
 from ._status import handle_balance, handle_status
 from ._store import DEFAULT_SCHEDULE, AccountState, Call, Store
+from ._templates import TemplatesControls, handle_op_templates, handle_templates
 from ._types import Account, ApiFailure, Message, RecordedFile, RecordedRequest
+from ._users import UsersControls, handle_documents, handle_users
 
 __all__ = ["SCRIPTS", "Emulator"]
 
@@ -37,6 +45,20 @@ SCRIPTS: dict[str, Handler] = {
     "send.php": handle_send,
     "status.php": handle_status,
     "balance.php": handle_balance,
+    "phones.php": handle_phones,
+    "mails.php": handle_mails,
+    "senders.php": handle_senders,
+    "users.php": handle_users,
+    "documents.php": handle_documents,
+    "get.php": handle_get,
+    "info.php": handle_info,
+    "tinyurls.php": handle_tinyurls,
+    "templates.php": handle_templates,
+    "op_templates.php": handle_op_templates,
+    "jobs.php": handle_jobs,
+    "receive_phones.php": handle_receive_phones,
+    "wait_call.php": handle_wait_call,
+    "ping.php": handle_ping,
 }
 
 _MAX_BODY = 64 * 1024 * 1024  # MMS and e-mail attachments
@@ -62,7 +84,16 @@ def _wake(waiter: asyncio.Future[None]) -> None:
         waiter.set_result(None)
 
 
-class Emulator:
+class Emulator(
+    ContactsControls,
+    SendersControls,
+    UsersControls,
+    DataControls,
+    TemplatesControls,
+    JobsControls,
+    ServiceControls,
+    Controls,
+):
     """A stateful SMSC double on aiohttp.web, for tests, examples and benchmarks.
 
     It serves ``/sys/send.php``, ``/sys/status.php`` and ``/sys/balance.php`` like SMSC:
@@ -165,13 +196,6 @@ class Emulator:
     def delivery_schedule(self) -> tuple[tuple[float, int], ...]:
         """The ``(seconds, status)`` steps every message goes through."""
         return self._store.schedule
-
-    def _state(self, login: str | None) -> AccountState:
-        login = self._default_login if login is None else login
-        try:
-            return self._store.accounts[login]
-        except KeyError:
-            raise KeyError(f"the emulator has no account {login!r}") from None
 
     def messages(self, login: str | None = None) -> list[Message]:
         """Return the accepted messages of an account (default: the first), oldest first."""

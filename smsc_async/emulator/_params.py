@@ -22,12 +22,14 @@ __all__ = [
     "ParsedRequest",
     "charset_label",
     "codec_for",
+    "is_set",
     "moscow_date",
     "normalize_recipient",
     "parse_int",
     "parse_message_id",
     "parse_request",
     "parse_send_time",
+    "pick_command",
     "split_list",
 ]
 
@@ -266,3 +268,20 @@ def _parse_time(value: str, local: timezone, now_unix: float) -> float:
 def moscow_date(unix: float) -> str:
     """Format a Unix time the way SMSC shows dates: ``DD.MM.YYYY hh:mm:ss`` Moscow time."""
     return datetime.fromtimestamp(unix, MOSCOW).strftime("%d.%m.%Y %H:%M:%S")
+
+
+def is_set(params: dict[str, str], name: str) -> bool:
+    """Tell whether a flag parameter is given and not ``0``/empty."""
+    return params.get(name, "").strip() not in ("", "0")
+
+
+def pick_command(params: dict[str, str], commands: tuple[str, ...]) -> str:
+    """Return the one command flag set among ``commands``.
+
+    Raises:
+        ApiFailure: error 1 when none or several are set.
+    """
+    chosen = [name for name in commands if is_set(params, name)]
+    if len(chosen) != 1:
+        raise ApiFailure(1, "parameters error")
+    return chosen[0]

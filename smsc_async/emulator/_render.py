@@ -17,6 +17,10 @@ __all__ = [
     "money",
     "parse_fmt",
     "render_error",
+    "render_id",
+    "render_ok",
+    "render_record",
+    "render_records",
     "to_json",
     "to_xml",
 ]
@@ -131,3 +135,55 @@ def render_error(fmt: int, code: int, text: str, message_id: int | str | None = 
         return to_xml(xml)
     suffix = f", ID - {message_id}" if message_id is not None else ""
     return f"ERROR = {code} ({text}){suffix}"
+
+
+def render_ok(fmt: int) -> str:
+    """Render the success answer of a change or delete (``OK`` / ``{"result": "OK"}``)."""
+    if fmt == FMT_JSON:
+        return to_json({"result": "OK"})
+    if fmt == FMT_XML:
+        return "<?xml version='1.0'?><result>OK</result>"
+    return "OK"
+
+
+def render_id(fmt: int, new_id: int | str, *, item: str = "result") -> str:
+    """Render the answer of a create command: the id the server assigned."""
+    if fmt == FMT_JSON:
+        return to_json({"id": new_id})
+    if fmt == FMT_XML:
+        return f"<?xml version='1.0'?><{item}><id>{escape(str(new_id))}</id></{item}>"
+    if fmt == FMT_CSV:
+        return str(new_id)
+    return f"ID = {new_id}"
+
+
+def render_records(fmt: int, rows: list[dict[str, object]], *, item: str = "item") -> str:
+    """Render a list answer: JSON array, XML list, CSV lines or ``key = value`` lines."""
+    if fmt == FMT_JSON:
+        return to_json(rows)
+    if fmt == FMT_XML:
+        inner = "".join(_xml_element(item, row) for row in rows)
+        return f"<?xml version='1.0'?><list>{inner}</list>"
+    if fmt == FMT_CSV:
+        return "\n".join(",".join(_plain(v) for v in row.values()) for row in rows)
+    return "\n".join(", ".join(f"{k} = {_plain(v)}" for k, v in row.items()) for row in rows)
+
+
+def render_record(fmt: int, row: dict[str, object], *, item: str = "result") -> str:
+    """Render a one-object answer in the asked format."""
+    if fmt == FMT_JSON:
+        return to_json(row)
+    if fmt == FMT_XML:
+        inner = "".join(_xml_element(key, value) for key, value in row.items())
+        return f"<?xml version='1.0'?><{item}>{inner}</{item}>"
+    if fmt == FMT_CSV:
+        return ",".join(_plain(v) for v in row.values())
+    return ", ".join(f"{k} = {_plain(v)}" for k, v in row.items())
+
+
+def _plain(value: object) -> str:
+    if isinstance(value, list | tuple):
+        return ",".join(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return to_json(value)
+    return str(value)

@@ -105,6 +105,10 @@ def _status_mass(params: Mapping[str, str]) -> Hashable | None:
     return () if len(ids) > 1 or len(phones) > 1 else None
 
 
+def _get_stat(params: Mapping[str, str]) -> Hashable | None:
+    return () if params.get("get_stat", "").strip() not in ("", "0") else None
+
+
 def _identical_rule(script: str, limit: int) -> LimitRule:
     return LimitRule(script, limit, _identical, _DUPLICATE_TEXT, f"identical {script}")
 
@@ -120,6 +124,8 @@ LIMIT_RULES: tuple[LimitRule, ...] = (
     _identical_rule("mails.php", 3),
     _identical_rule("senders.php", 3),
     _identical_rule("get.php", 3),
+    # The get_stat page: "no more than three requests per minute" (any, not only identical).
+    LimitRule("get.php", 3, _get_stat, _TOO_MANY_TEXT, "statistics request"),
     _identical_rule("templates.php", 3),
     _identical_rule("users.php", 3),
     _identical_rule("get_mnp.php", 3),

@@ -5,15 +5,18 @@ from __future__ import annotations
 import hashlib
 import random
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import pairwise
+from typing import TypeVar
 
 from ._params import normalize_recipient
 from ._types import Account, Message, RecordedFile
 
 __all__ = ["DEFAULT_SCHEDULE", "AccountState", "Call", "Store"]
+
+B = TypeVar("B")
 
 # Seconds after a message leaves the queue → status. Before the first step it is -1.
 DEFAULT_SCHEDULE: tuple[tuple[float, int], ...] = ((1.0, 0), (3.0, 1))
@@ -79,6 +82,21 @@ class Store:
         self._clock_start = clock_start
         self._offset: float | None = None
         self.rng = random.Random(seed)  # noqa: S311 - confirmation codes of a test double
+        self._books: dict[tuple[str, object], object] = {}
+
+    # -- per-script state ------------------------------------------------------------------
+
+    def book(self, login: str, kind: Callable[[], B]) -> B:
+        """Return an account's state of one script family (contacts, senders, ...).
+
+        ``kind`` is the state's class (or factory); the first call for an account creates it.
+        Each script module keeps its own state type, so scripts stay independent.
+        """
+        key = (login, kind)
+        found = self._books.get(key)
+        if found is None:
+            found = self._books[key] = kind()
+        return found  # type: ignore[return-value]  # keyed by its own factory
 
     # -- authentication -------------------------------------------------------------------
 
