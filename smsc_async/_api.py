@@ -14,7 +14,7 @@ unknown number) still raises :class:`~smsc_async.errors.NotFoundError`.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any, Final, TypeVar
 
 import msgspec
@@ -23,7 +23,15 @@ from ._endpoints import Endpoint
 from ._wire import decode, decode_ok, raise_json_error, raise_plain_error
 from .errors import APIError, ResponseDecodeError
 
-__all__ = ["NO_RECORDS", "Namespace", "Requester", "decoder", "paginate"]
+__all__ = [
+    "NO_RECORDS",
+    "Namespace",
+    "Progress",
+    "Requester",
+    "decode_answer",
+    "decoder",
+    "paginate",
+]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -34,20 +42,44 @@ NO_RECORDS: Final = 3
 _PREFIX = 200
 
 
+class Progress:
+    """Whether a request of a send has been handed to the network."""
+
+    __slots__ = ("started",)
+
+    def __init__(self) -> None:
+        self.started = False
+
+
+def decode_answer(endpoint: Endpoint[T], body: bytes) -> T:
+    """Decode an answer with the endpoint's decoder, or raise the SMSC error it carries."""
+    if endpoint.decoder is None:  # pragma: no cover - a table mistake, not a runtime condition
+        raise TypeError(f"{endpoint.name} answers OK only; use _command()")
+    return decode(endpoint.script, body, endpoint.decoder)
+
+
 class Requester:
     """The request methods every command is built from (implemented by ``SMSCClient``)."""
 
     __slots__ = ()
 
-    async def _post(self, endpoint: Endpoint[Any], fields: Mapping[str, str]) -> bytes:
-        """Send one command through the gate and return the raw body."""
+    async def _post(
+        self,
+        endpoint: Endpoint[Any],
+        fields: Mapping[str, str],
+        files: Sequence[tuple[str, bytes]] = (),
+        progress: Progress | None = None,
+    ) -> bytes:
+        """Send one command through the gate and return the raw body.
+
+        ``files`` go as multipart ``file0..N``; ``progress.started`` is set once a request has
+        been handed to the network.
+        """
         raise NotImplementedError
 
     async def _request(self, endpoint: Endpoint[T], fields: Mapping[str, str]) -> T:
         """Send a command and decode its answer with the endpoint's decoder."""
-        if endpoint.decoder is None:  # pragma: no cover - a table mistake
-            raise TypeError(f"{endpoint.name} has no decoder; use _command()")
-        return decode(endpoint.script, await self._post(endpoint, fields), endpoint.decoder)
+        return decode_answer(endpoint, await self._post(endpoint, fields))
 
     async def _command(self, endpoint: Endpoint[Any], fields: Mapping[str, str]) -> None:
         """Send a command whose answer is only "OK"."""
