@@ -1,12 +1,26 @@
 """Asyncio client for the SMSC SMS gateway HTTP API (smsc.ru, smscentre.com, smsc.kz, smsc.ua).
 
-Start with :class:`SMSCClient`; every error it raises on purpose derives from
+Start with :class:`SMSCClient`. Messaging, history and lookups are flat methods
+(``smsc.send_sms``, ``smsc.iter_history``, ``smsc.get_operator``); the other families are
+namespaces on the client (``smsc.contacts``, ``smsc.mail_contacts``, ``smsc.senders``,
+``smsc.subclients``, ``smsc.documents``, ``smsc.templates``, ``smsc.operator_templates``,
+``smsc.jobs``, ``smsc.inbound_numbers``), and ``smsc.call()`` reaches anything else. Every
+error it raises on purpose derives from
 :class:`SMSCError` (see :mod:`smsc_async.errors` for the tree). :mod:`smsc_async.emulator`
 is a local SMSC double for tests and examples.
 """
 
 from ._client import Region, SMSCClient
 from ._limits import Charge, Gate, LocalGate, Rule, Ticket, WaitPolicy
+from .contacts import (
+    BlacklistEntry,
+    BlacklistType,
+    Contact,
+    ContactDetails,
+    ContactGroup,
+    Contacts,
+)
+from .documents import Documents
 from .errors import (
     APIError,
     AuthenticationError,
@@ -29,8 +43,42 @@ from .errors import (
     TransportError,
     UndeliverableError,
 )
+from .history import (
+    IncomingMessage,
+    OperatorInfo,
+    SentMessage,
+    ShortLinkStats,
+    StatisticsRow,
+    Tariff,
+)
+from .jobs import Job, Jobs, JobStatus, RepeatPeriod
 from .models import Balance, CostResult, MessageState, MessageStatus, PhoneDetail, SendResult
 from .params import Attachment, MessageKind, SendOptions, Translit, Voice
+from .senders import (
+    OperatorStatus,
+    SenderDetails,
+    SenderName,
+    SenderOperator,
+    Senders,
+    SenderStatus,
+)
+from .service import InboundNumber, InboundNumbers, WaitCallResult
+from .subclients import (
+    Currency,
+    Subclients,
+    SubclientSettings,
+    SubclientStats,
+    SubclientStatsDetail,
+    SubclientType,
+)
+from .templates import (
+    OperatorTemplate,
+    OperatorTemplateKind,
+    OperatorTemplates,
+    Template,
+    TemplateFormat,
+    Templates,
+)
 
 __all__ = [
     "APIError",
@@ -38,15 +86,29 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "Balance",
+    "BlacklistEntry",
+    "BlacklistType",
     "Charge",
     "ConnectError",
+    "Contact",
+    "ContactDetails",
+    "ContactGroup",
+    "Contacts",
     "CostResult",
+    "Currency",
+    "Documents",
     "Gate",
     "HTTPStatusError",
     "IPBlockedError",
+    "InboundNumber",
+    "InboundNumbers",
+    "IncomingMessage",
     "InsufficientFundsError",
     "InvalidDateError",
     "InvalidPhoneError",
+    "Job",
+    "JobStatus",
+    "Jobs",
     "LocalGate",
     "MessageForbiddenError",
     "MessageKind",
@@ -54,9 +116,15 @@ __all__ = [
     "MessageStatus",
     "NotFoundError",
     "OperationFailedError",
+    "OperatorInfo",
+    "OperatorStatus",
+    "OperatorTemplate",
+    "OperatorTemplateKind",
+    "OperatorTemplates",
     "PhoneDetail",
     "RateLimitedError",
     "Region",
+    "RepeatPeriod",
     "RequestTimeoutError",
     "ResponseDecodeError",
     "Rule",
@@ -65,12 +133,30 @@ __all__ = [
     "SendOptions",
     "SendOutcomeUnknownError",
     "SendResult",
+    "SenderDetails",
+    "SenderName",
+    "SenderOperator",
+    "SenderStatus",
+    "Senders",
+    "SentMessage",
     "ServerRateLimitError",
+    "ShortLinkStats",
+    "StatisticsRow",
+    "SubclientSettings",
+    "SubclientStats",
+    "SubclientStatsDetail",
+    "SubclientType",
+    "Subclients",
+    "Tariff",
+    "Template",
+    "TemplateFormat",
+    "Templates",
     "Ticket",
     "Translit",
     "TransportError",
     "UndeliverableError",
     "Voice",
+    "WaitCallResult",
     "WaitPolicy",
 ]
 

@@ -19,6 +19,7 @@ from ._messaging import MessagingCommands
 from ._transport import DEFAULT_MAX_BODY, Transport, backoff_delay, is_retryable, sleep
 from ._wire import FormValue, encode_form
 from .contacts import Contacts
+from .documents import Documents
 from .errors import (
     ConnectError,
     HTTPStatusError,
@@ -31,7 +32,7 @@ from .params import (
 )
 from .senders import Senders
 from .service import InboundNumbers, ServiceCommands
-from .subclients import Documents, Subclients
+from .subclients import Subclients
 from .templates import OperatorTemplates, Templates
 
 __all__ = ["Region", "SMSCClient"]
@@ -177,7 +178,9 @@ class SMSCClient(MessagingCommands, HistoryCommands, ServiceCommands, Requester)
         )
         self._login = login
         self._roots = (root, *backups)
-        self._account = f"{host}|{who}"
+        # The limits are SMSC's per login and server: the key names the server by host and
+        # port, so two local emulators on different ports never share windows.
+        self._account = f"{urlsplit(root).netloc.lower()}|{who}"
         self._borrowed = session
         self._session: aiohttp.ClientSession | None = None
         self._transport: Transport | None = None

@@ -504,7 +504,7 @@ class MessagingCommands(Requester):
         messages: Mapping[str, str] | Iterable[tuple[str, str]],
         **options: Unpack[SendOptions],
     ) -> CostResult:
-        """Ask what a personalised batch (``list=``) would cost, without sending.
+        """Ask what a personalised batch would cost (send.php ``cost=1`` with ``list=``).
 
         Raises:
             ValueError: bad input.

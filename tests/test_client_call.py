@@ -115,9 +115,7 @@ async def test_changes_through_call_are_never_repeated(
 async def test_call_counts_in_the_same_windows_as_the_typed_command(
     emulator: Emulator,
 ) -> None:
-    async with SMSCClient(
-        LOGIN, PASSWORD, base_url=url_of(emulator), on_limit="raise"
-    ) as smsc:
+    async with SMSCClient(LOGIN, PASSWORD, base_url=url_of(emulator), on_limit="raise") as smsc:
         for _ in range(9):
             await smsc.get_balance()
         await smsc.call("balance.php")  # the 10th balance request of the minute

@@ -1,7 +1,9 @@
 """A stateful SMSC emulator on aiohttp.web, for tests, examples and benchmarks.
 
-The emulator answers SMSC's HTTP API (``/sys/send.php``, ``/sys/status.php``,
-``/sys/balance.php``) on loopback, so nothing needs real credentials::
+The emulator answers SMSC's HTTP API on loopback (send.php, status.php, balance.php, and the
+contacts, senders, subclients, documents, history, templates, mailings, dedicated numbers,
+call-confirmation and notification scripts, each stateful), so nothing needs real
+credentials::
 
     from decimal import Decimal
     from smsc_async.emulator import Account, Emulator
@@ -23,23 +25,46 @@ package (see :mod:`smsc_async.emulator.pytest_plugin`).
 """
 
 from ._app import SCRIPTS, Emulator
+from ._contacts import BlacklistRecord, ContactRecord, GroupRecord
+from ._data import SHARED_NUMBER
 from ._faults import Fault, Faults
+from ._jobs import Mailing
 from ._rules import LIMIT_RULES, MAX_IN_FLIGHT, WINDOW_SECONDS, LimitRule
+from ._senders import SenderRecord
+from ._service import CallConfirmation, FreeNumber, NotifiedEvent, OwnedNumber
 from ._store import DEFAULT_SCHEDULE
-from ._types import Account, Message, RecordedFile, RecordedRequest
+from ._templates import StoredOperatorTemplate, StoredTemplate
+from ._types import Account, FileAnswer, Message, RecordedFile, RecordedRequest
+from ._users import DocumentRecord, Payment, SubclientRecord
 
 __all__ = [
     "DEFAULT_SCHEDULE",
     "LIMIT_RULES",
     "MAX_IN_FLIGHT",
     "SCRIPTS",
+    "SHARED_NUMBER",
     "WINDOW_SECONDS",
     "Account",
+    "BlacklistRecord",
+    "CallConfirmation",
+    "ContactRecord",
+    "DocumentRecord",
     "Emulator",
     "Fault",
     "Faults",
+    "FileAnswer",
+    "FreeNumber",
+    "GroupRecord",
     "LimitRule",
+    "Mailing",
     "Message",
+    "NotifiedEvent",
+    "OwnedNumber",
+    "Payment",
     "RecordedFile",
     "RecordedRequest",
+    "SenderRecord",
+    "StoredOperatorTemplate",
+    "StoredTemplate",
+    "SubclientRecord",
 ]

@@ -32,12 +32,12 @@ from ._service import ServiceControls, handle_ping, handle_receive_phones, handl
 from ._status import handle_balance, handle_status
 from ._store import DEFAULT_SCHEDULE, AccountState, Call, Store
 from ._templates import TemplatesControls, handle_op_templates, handle_templates
-from ._types import Account, ApiFailure, Message, RecordedFile, RecordedRequest
+from ._types import Account, ApiFailure, FileAnswer, Message, RecordedFile, RecordedRequest
 from ._users import UsersControls, handle_documents, handle_users
 
 __all__ = ["SCRIPTS", "Emulator"]
 
-Handler = Callable[[Store, Call], str]
+Handler = Callable[[Store, Call], "str | FileAnswer"]
 
 # The scripts the emulator serves. Any other /sys/<name> answers error 1 (HTTP 200), like
 # a parameter error; paths outside /sys/ are plain HTTP 404s.
@@ -372,11 +372,12 @@ class Emulator(
             return self._faulted(fault, script, params, codec, fmt)
         admitted = False
         error: int | None = None
+        answer_fmt = fmt
         try:
             handler, ticket = self._admit(script, params, state, now)
         except ApiFailure as failure:
             error = failure.code
-            text = render_error(fmt, failure.code, failure.text)
+            text: str | FileAnswer = render_error(fmt, failure.code, failure.text)
         else:
             assert state is not None
             admitted = True
@@ -385,11 +386,18 @@ class Emulator(
             except ApiFailure as failure:
                 self._windows.give_back(ticket)
                 error = failure.code
-                text = render_error(fmt, failure.code, failure.text, failure.message_id)
+                if failure.plain_text:
+                    answer_fmt = FMT_TEXT
+                text = render_error(answer_fmt, failure.code, failure.text, failure.message_id)
+        if isinstance(text, FileAnswer):
+            body, content_type = text.body, text.content_type
+        else:
+            body = text.encode(codec, errors="replace")
+            content_type = f"{CONTENT_TYPES[answer_fmt]}; charset={charset_label(codec)}"
         return _Answer(
             http_status=None if fault is not None else 200,
-            body=text.encode(codec, errors="replace"),
-            content_type=f"{CONTENT_TYPES[fmt]}; charset={charset_label(codec)}",
+            body=body,
+            content_type=content_type,
             error=error,
             fault=fault.kind if fault is not None else None,
             admitted=admitted,

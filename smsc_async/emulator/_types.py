@@ -5,7 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-__all__ = ["Account", "ApiFailure", "Message", "RecordedFile", "RecordedRequest"]
+__all__ = [
+    "Account",
+    "ApiFailure",
+    "FileAnswer",
+    "Message",
+    "RecordedFile",
+    "RecordedRequest",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +143,19 @@ class Message:
     params: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class FileAnswer:
+    """A script answer that is a file (e.g. a PDF invoice) rather than text in the asked fmt.
+
+    Attributes:
+        body: The file's bytes.
+        content_type: The ``Content-Type`` header sent with it.
+    """
+
+    body: bytes
+    content_type: str
+
+
 class ApiFailure(Exception):
     """An SMSC error answer: raised inside script handlers, rendered in the asked ``fmt``.
 
@@ -143,10 +163,20 @@ class ApiFailure(Exception):
         code: The SMSC error code.
         text: The description sent in the envelope.
         message_id: The message id sent with send errors 3, 6, 7 and 8.
+        plain_text: Answer ``ERROR = N (text)`` whatever ``fmt`` asked (SMSC does this on
+            some scripts, e.g. template updates).
     """
 
-    def __init__(self, code: int, text: str, message_id: int | str | None = None) -> None:
+    def __init__(
+        self,
+        code: int,
+        text: str,
+        message_id: int | str | None = None,
+        *,
+        plain_text: bool = False,
+    ) -> None:
         super().__init__(code, text, message_id)
         self.code = code
         self.text = text
         self.message_id = message_id
+        self.plain_text = plain_text
