@@ -2,22 +2,40 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from smsc_async import (
     APIError,
     Balance,
+    BlacklistType,
+    Contact,
+    ContactGroup,
     CostResult,
+    InboundNumber,
+    Job,
+    JobStatus,
     MessageKind,
     MessageState,
     MessageStatus,
+    OperatorInfo,
     Region,
+    RepeatPeriod,
+    SenderName,
+    SenderStatus,
     SendOutcomeUnknownError,
     SendResult,
+    SentMessage,
+    ShortLinkStats,
     SMSCClient,
     SMSCError,
+    StatisticsRow,
+    SubclientStats,
+    Tariff,
+    Template,
+    TemplateFormat,
     Translit,
+    WaitCallResult,
 )
 
 
@@ -45,6 +63,42 @@ async def usage() -> None:
         batch: SendResult = await smsc.send_batch({"+77011234567": "a"}, sender="Shop")
         code: str | None = (await smsc.send_call_code("+77011234567")).code
         del price, final, many, money, batch, code, balance
+
+
+async def whole_api(smsc: SMSCClient) -> None:
+    contact_id: int = await smsc.contacts.add("+77011234567", "Ann", groups=[1])
+    contacts: list[Contact] = await smsc.contacts.list(group=1, limit=100)
+    async for contact in smsc.mail_contacts.iterate(search="ann"):
+        address: str = contact.address
+        del address
+    groups: list[ContactGroup] = await smsc.contacts.list_groups()
+    await smsc.contacts.add_to_blacklist("+77011234567", type=BlacklistType.MASS)
+    names: list[SenderName] = await smsc.senders.list(include_all=True, limit=10)
+    sender_status: SenderStatus | None = names[0].status
+    stats: list[SubclientStats] = await smsc.subclients.statistics(start=date(2026, 1, 1))
+    pdf: bytes = await smsc.documents.get_act(1)
+    history: list[SentMessage] = await smsc.get_history(date(2026, 1, 1), limit=10)
+    async for sent in smsc.iter_history(date(2026, 1, 1)):
+        sent_state: MessageState = sent.status
+        del sent_state
+    async for incoming in smsc.iter_incoming(hours=24):
+        text: str = incoming.message
+        del text
+    rows: list[StatisticsRow] = await smsc.get_statistics(date(2026, 1, 1))
+    tariffs: list[Tariff] = await smsc.get_prices()
+    operator: OperatorInfo = await smsc.get_operator("+77011234567")
+    link: ShortLinkStats = await smsc.get_short_link_stats(id=5)
+    template_id: int = await smsc.templates.add("otp", "Code: %s", format=TemplateFormat.SMS)
+    templates: list[Template] = await smsc.templates.list()
+    job_id: int = await smsc.jobs.add("sale", ["+77011234567"], "Sale!", repeat=RepeatPeriod.DAILY)
+    job: Job = await smsc.jobs.get(job_id)
+    job_state: JobStatus | None = job.status
+    numbers: list[InboundNumber] = await smsc.inbound_numbers.list_available()
+    confirm: WaitCallResult = await smsc.wait_call("+77011234567")
+    await smsc.notify_event(1, host="db1", recovered=True)
+    raw: object = await smsc.call("phones.php", get_group=True)
+    del contact_id, contacts, groups, names, sender_status, stats, pdf, history, rows
+    del tariffs, operator, link, template_id, templates, job_state, numbers, confirm, raw
 
 
 def errors(exc: Exception) -> int | str | None:
