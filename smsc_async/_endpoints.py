@@ -132,4 +132,6 @@ def endpoint_for_call(script: str, fields: Mapping[str, str]) -> Endpoint[Any]:
         name = "get_stat"
     elif stem == "info":
         name = "info_operator"
+    elif stem == "users" and (_set(fields, "add") or _set(fields, "chg")):
+        name = "users_add" if _set(fields, "add") else "users_change"
     return Endpoint(name, script, {}, safe=safe, decoder=_any_decoder)

@@ -48,6 +48,8 @@ class Rule:
         scope: What counts as "the same" request: ``"identical"`` (same fields),
             ``"any"`` (every request of the script) or ``"message"`` (same message id/phone).
         ignore: Extra fields left out of the identity for ``"identical"``.
+        only: When given, the identity for ``"identical"`` is these fields alone (e.g.
+            ``{"user"}``: "the same subclient", whatever else the request changes).
     """
 
     name: str
@@ -55,6 +57,7 @@ class Rule:
     period: float = 60.0
     scope: Literal["identical", "any", "message"] = "identical"
     ignore: frozenset[str] = frozenset()
+    only: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if self.limit < 1:
@@ -129,7 +132,10 @@ def _identity(endpoint: str, rule: Rule, fields: Mapping[str, str]) -> bytes:
         return _digest(("message", msg_id, phone))
     drop = _NOT_IDENTITY | rule.ignore
     parts = ["identical", endpoint]
-    for name, value in sorted((k, v) for k, v in fields.items() if k not in drop):
+    kept = (
+        (k, v) for k, v in fields.items() if k not in drop and (not rule.only or k in rule.only)
+    )
+    for name, value in sorted(kept):
         parts += (name, value)
     return _digest(parts)
 
@@ -178,6 +184,10 @@ RULES: Mapping[str, tuple[Rule, ...]] = MappingProxyType(
             name: _three_identical(name)
             for name in ("phones", "mails", "senders", "get", "templates", "users", "get_mnp")
         },
+        # users.php: "more than three requests per minute to add a subclient or to change the
+        # same subclient" (§3.4): adds count together, changes per subclient login.
+        "users_add": (Rule("users.add", 3, scope="any"),),
+        "users_change": (Rule("users.change", 3, only=frozenset({"user"})),),
         # The get_stat page says "more than 3 requests per minute": any, stricter than the table.
         "get_stat": (Rule("get_stat.any", 3, scope="any"),),
         "info_operator": (

@@ -627,14 +627,14 @@ class HistoryCommands(Requester):
             The link's click counts.
 
         Raises:
-            TypeError, ValueError: both or neither of ``link`` and ``id``, an empty link, a
-                bad id (before any request).
+            TypeError: both or neither of ``link`` and ``id``, or a value of the wrong type.
+            ValueError: an empty link or a bad id (before any request).
             NotFoundError: SMSC has no such short link (error 3).
             BadRequestError: SMSC refused the parameters (error 1).
             AuthenticationError, IPBlockedError: errors 2 and 4.
         """
         if (link is None) == (id is None):
-            raise ValueError("give exactly one of link= and id=")
+            raise TypeError("give exactly one of link= and id=")
         if link is not None:
             fields = {"link": check_str(link, "link")}
         else:

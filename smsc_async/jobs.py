@@ -223,6 +223,11 @@ def _add_fields(
         fields["sender2"] = check_str(sender2, "sender2")
     if repeat is not None:
         fields["rpt"] = check_choice(repeat, RepeatPeriod, "repeat")
+        # fl[5]=1 is listed as "auto-repeat on" next to rpt (smsc-api.md §16, third-party
+        # source); some integrations send rpt alone. Sending both is harmless if the flag is
+        # not needed and required if it is, so a repeating mailing always carries it.
+        if fields["rpt"] != str(int(RepeatPeriod.MANUAL)):
+            fields["fl[5]"] = "1"
     if max_repeats is not None:
         if isinstance(max_repeats, bool) or not isinstance(max_repeats, int):
             raise TypeError(f"max_repeats must be an int, got {max_repeats!r}")

@@ -145,9 +145,11 @@ def _created_id(script: str, body: bytes) -> int | None:
 
 # --- endpoints ------------------------------------------------------------------------------
 
-USERS_ADD: Final[Endpoint[None]] = Endpoint("users", _USERS, {"add": "1"}, safe=False, decoder=None)
+USERS_ADD: Final[Endpoint[None]] = Endpoint(
+    "users_add", _USERS, {"add": "1"}, safe=False, decoder=None
+)
 USERS_CHANGE: Final[Endpoint[None]] = Endpoint(
-    "users", _USERS, {"chg": "1"}, safe=False, decoder=None
+    "users_change", _USERS, {"chg": "1"}, safe=False, decoder=None
 )
 # Money moves: a lost answer is never repeated.
 USERS_PAY: Final[Endpoint[None]] = Endpoint("users", _USERS, {"pay": "1"}, safe=False, decoder=None)
@@ -377,6 +379,15 @@ def _one_user(user: str | None, user_id: int | None, *, required: bool) -> dict[
     return {}
 
 
+def _password(value: object, name: str) -> str:
+    # Sent exactly as given: blanks around a password are part of it.
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, got {type(value).__name__}")
+    if not value.strip():
+        raise ValueError(f"{name} is empty; give the password")
+    return value
+
+
 # --- commands -------------------------------------------------------------------------------
 
 
@@ -409,7 +420,7 @@ class Subclients(Namespace):
         """
         fields = {
             "user": check_str(login, "login"),
-            "password": check_str(password, "password"),
+            "password": _password(password, "password"),
             **_settings_fields(dict(settings)),
         }
         body = await self._client._request_bytes(USERS_ADD, fields)
@@ -446,11 +457,11 @@ class Subclients(Namespace):
         if new_login is not None:
             fields["new_login"] = check_str(new_login, "new_login")
         if password is not None:
-            fields["password"] = check_str(password, "password")
+            fields["password"] = _password(password, "password")
         if len(fields) == 1:
             raise ValueError("nothing to change: give new_login, password or settings")
         if current_password is not None:
-            fields["pswc"] = check_str(current_password, "current_password")
+            fields["pswc"] = _password(current_password, "current_password")
         await self._client._command(USERS_CHANGE, fields)
 
     async def top_up(self, login: str, amount: Decimal | int | str) -> None:

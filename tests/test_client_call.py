@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -14,8 +17,17 @@ from smsc_async import (
     RateLimitedError,
     SMSCClient,
     TransportError,
+    _endpoints,
+    contacts,
+    documents,
+    history,
+    jobs,
+    senders,
+    service,
+    subclients,
+    templates,
 )
-from smsc_async._endpoints import endpoint_for_call
+from smsc_async._endpoints import Endpoint, endpoint_for_call
 from smsc_async.emulator import Emulator
 
 from .conftest import LOGIN, PASSWORD, url_of
@@ -156,6 +168,8 @@ async def test_identical_raw_sends_wait_a_minute(client: SMSCClient, emulator: E
         ("jobs.php", {"get_all": "1"}, "jobs", True),
         ("jobs.php", {"add": "1"}, "jobs", False),
         ("users.php", {"get_stat": "1"}, "users", True),
+        ("users.php", {"add": "1", "user": "a"}, "users_add", False),
+        ("users.php", {"chg": "1", "user": "a"}, "users_change", False),
         ("ping.php", {"id": "1"}, "ping", False),
     ],
 )
@@ -164,3 +178,71 @@ def test_endpoint_for_call_picks_rules_and_safety(
 ) -> None:
     endpoint = endpoint_for_call(script, fields)
     assert (endpoint.name, endpoint.script, endpoint.safe) == (name, script, safe)
+
+
+def _typed_endpoints() -> list[Endpoint[Any]]:
+    modules = (_endpoints, contacts, senders, subclients, documents, history, jobs, templates)
+    found: dict[int, Endpoint[Any]] = {}
+    for module in (*modules, service):
+        for value in vars(module).values():
+            if isinstance(value, Endpoint):
+                found[id(value)] = value
+            elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+                # Endpoint tables kept in small holder objects (e.g. per-script bundles).
+                for field in dataclasses.fields(value):
+                    inner = getattr(value, field.name)
+                    if isinstance(inner, Endpoint):
+                        found[id(inner)] = inner
+    return list(found.values())
+
+
+def test_only_reads_may_be_repeated() -> None:
+    """Every typed endpoint is safe exactly when the raw path would call it a read."""
+    endpoints = _typed_endpoints()
+    assert len(endpoints) >= 60
+    for endpoint in endpoints:
+        if endpoint.script == "status.php":
+            continue  # status/delete safety depends on the request, checked above
+        raw = endpoint_for_call(endpoint.script, endpoint.command)
+        assert endpoint.safe == raw.safe, (endpoint.name, endpoint.script, dict(endpoint.command))
+        # A raw call() of the same command counts in the same limit windows.
+        assert endpoint.name == raw.name, (endpoint.name, raw.name)
+
+
+_CHANGES: list[tuple[str, Callable[[SMSCClient], Awaitable[object]]]] = [
+    ("users.php", lambda c: c.subclients.top_up("shop1", 10)),
+    ("users.php", lambda c: c.subclients.add("shop2", "pw-123")),
+    ("jobs.php", lambda c: c.jobs.add("Sale", PHONE, "hi")),
+    ("phones.php", lambda c: c.contacts.add(PHONE, "Ann")),
+    ("senders.php", lambda c: c.senders.add("Shop")),
+    ("templates.php", lambda c: c.templates.add("otp", "Code")),
+    ("receive_phones.php", lambda c: c.inbound_numbers.buy("79010000001")),
+    ("wait_call.php", lambda c: c.wait_call(PHONE)),
+    ("ping.php", lambda c: c.notify_event(1)),
+    ("documents.php", lambda c: c.documents.add_invoice(10, "SMS", user="shop1")),
+]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(("script", "change"), _CHANGES)
+async def test_a_change_whose_answer_is_lost_is_not_repeated(
+    client: SMSCClient,
+    emulator: Emulator,
+    script: str,
+    change: Callable[[SMSCClient], Awaitable[object]],
+) -> None:
+    emulator.faults.drop(1, script=script, after_processing=True)
+    with pytest.raises(TransportError) as info:
+        await change(client)
+    assert info.value.request_sent
+    assert sum(r.script == script for r in emulator.requests) == 1
+
+
+@pytest.mark.asyncio
+async def test_a_list_whose_answer_is_lost_is_asked_again(
+    client: SMSCClient, emulator: Emulator
+) -> None:
+    await client.contacts.add(PHONE, "Ann")
+    emulator.faults.drop(1, script="phones.php", after_processing=True)
+    assert [c.name for c in await client.contacts.list()] == ["Ann"]
+    assert sum(r.script == "phones.php" for r in emulator.requests) == 3

@@ -193,6 +193,8 @@ _EMULATOR_TO_CLIENT = {
     ("get.php", "statistics request"): ("get_stat", "get_stat.any"),
     ("templates.php", "identical templates.php"): ("templates", "templates.identical"),
     ("users.php", "identical users.php"): ("users", "users.identical"),
+    ("users.php", "subclient add"): ("users_add", "users.add"),
+    ("users.php", "change of one subclient"): ("users_change", "users.change"),
     ("get_mnp.php", "identical get_mnp.php"): ("get_mnp", "get_mnp.identical"),
     ("info.php", "identical info.php"): ("info_operator", "info_operator.identical"),
     ("info.php", "any info.php request"): ("info_operator", "info_operator.any"),

@@ -421,9 +421,9 @@ async def test_short_link_stats(client: SMSCClient, emulator: Emulator) -> None:
 
 
 async def test_short_link_bad_input_sends_nothing(client: SMSCClient, emulator: Emulator) -> None:
-    with pytest.raises(ValueError, match="exactly one"):
+    with pytest.raises(TypeError, match="exactly one"):
         await client.get_short_link_stats()
-    with pytest.raises(ValueError, match="exactly one"):
+    with pytest.raises(TypeError, match="exactly one"):
         await client.get_short_link_stats(link="https://example.com", id=1)
     with pytest.raises(ValueError, match="link"):
         await client.get_short_link_stats(link=" ")

@@ -185,6 +185,7 @@ async def test_options_reach_the_emulator(client: SMSCClient, emulator: Emulator
         "sender": "Shop",
         "sender2": "Shop2",
         "rpt": "5",
+        "fl[5]": "1",
         "rptn": "10",
         "translit": "1",
         "tinyurl": "1",
@@ -528,3 +529,18 @@ def test_job_model_is_lenient() -> None:
     assert job.add_time is None
     bare = msgspec.json.decode(b'{"id": 1}', type=Job)
     assert bare.status is None
+
+
+@pytest.mark.asyncio
+async def test_only_a_repeating_mailing_carries_the_repeat_flag(
+    client: SMSCClient, emulator: Emulator
+) -> None:
+    await client.jobs.add("Once", PHONES, "a", repeat=RepeatPeriod.MANUAL)
+    await client.jobs.add("Plain", PHONES, "b")
+    await client.jobs.add("Daily", PHONES, "c", repeat=RepeatPeriod.DAILY)
+    once, plain, daily = jobs_requests(emulator)
+    assert once["rpt"] == "0"
+    assert "fl[5]" not in once
+    assert "rpt" not in plain
+    assert "fl[5]" not in plain
+    assert (daily["rpt"], daily["fl[5]"]) == ("2", "1")

@@ -110,6 +110,7 @@ async def test_change_login_password_and_settings(client: SMSCClient, emulator: 
 
 
 @pytest.mark.asyncio
+@pytest.mark.looptime  # five adds: the fourth waits a minute at the gate
 async def test_add_and_change_errors(client: SMSCClient, emulator: Emulator) -> None:
     await client.subclients.add("shop1", "secret-1")
     await client.subclients.add("shop2", "secret-2")
@@ -504,3 +505,53 @@ async def test_documents_are_served_as_pdf_files(client: SMSCClient, emulator: E
     ):
         assert response.content_type == "application/pdf"
         assert (await response.read()).startswith(b"%PDF-1.4")
+
+
+@pytest.mark.asyncio
+async def test_passwords_are_sent_exactly_as_given(client: SMSCClient, emulator: Emulator) -> None:
+    await client.subclients.add("shop1", " secret with blanks ")
+    assert sent(emulator)[-1]["password"] == " secret with blanks "
+    async with SMSCClient("shop1", " secret with blanks ", base_url=url_of(emulator)) as sub:
+        assert (await sub.get_balance()).balance == 0
+    await client.subclients.change(
+        "shop1", password=" new ", current_password=" secret with blanks "
+    )
+    params = sent(emulator)[-1]
+    assert (params["password"], params["pswc"]) == (" new ", " secret with blanks ")
+    with pytest.raises(ValueError, match="password is empty"):
+        await client.subclients.add("shop2", "   ")
+
+
+@pytest.mark.asyncio
+@pytest.mark.looptime
+async def test_adds_count_together_and_changes_per_subclient(
+    client: SMSCClient, emulator: Emulator
+) -> None:
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    for n in range(3):
+        await client.subclients.add(f"shop{n}", "pw-123")
+    for n in range(3):  # other subclients: no wait
+        await client.subclients.change(f"shop{n}", password="pw-456")
+    await client.subclients.change("shop0", password="pw-789")
+    await client.subclients.change("shop0", password="pw-000")
+    assert loop.time() - start < 1
+    await client.subclients.change("shop0", password="pw-111")  # the 4th change of shop0
+    assert loop.time() - start >= 60
+    middle = loop.time()
+    for n in range(3, 6):  # the first adds' window is past by now
+        await client.subclients.add(f"shop{n}", "pw-123")
+    assert loop.time() - middle < 1
+    await client.subclients.add("shop6", "pw-123")  # the 4th add of any login in a minute
+    assert loop.time() - middle >= 60
+    assert all(r.answered_error is None for r in emulator.requests)
+
+
+@pytest.mark.asyncio
+async def test_a_renamed_subclient_keeps_its_data(client: SMSCClient, emulator: Emulator) -> None:
+    await client.subclients.add("shop1", "pw-123")
+    async with SMSCClient("shop1", "pw-123", base_url=url_of(emulator)) as sub:
+        group = await sub.contacts.add_group("Regulars")
+    await client.subclients.change("shop1", new_login="shop9")
+    async with SMSCClient("shop9", "pw-123", base_url=url_of(emulator)) as sub:
+        assert [g.id for g in await sub.contacts.list_groups()] == [group]

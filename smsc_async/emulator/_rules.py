@@ -109,6 +109,16 @@ def _get_stat(params: Mapping[str, str]) -> Hashable | None:
     return () if params.get("get_stat", "").strip() not in ("", "0") else None
 
 
+def _users_add(params: Mapping[str, str]) -> Hashable | None:
+    return () if params.get("add", "").strip() not in ("", "0") else None
+
+
+def _users_change(params: Mapping[str, str]) -> Hashable | None:
+    if params.get("chg", "").strip() in ("", "0"):
+        return None
+    return params.get("user", "").strip()
+
+
 def _identical_rule(script: str, limit: int) -> LimitRule:
     return LimitRule(script, limit, _identical, _DUPLICATE_TEXT, f"identical {script}")
 
@@ -128,6 +138,9 @@ LIMIT_RULES: tuple[LimitRule, ...] = (
     LimitRule("get.php", 3, _get_stat, _TOO_MANY_TEXT, "statistics request"),
     _identical_rule("templates.php", 3),
     _identical_rule("users.php", 3),
+    # "more than three requests per minute to add a subclient or change the same subclient".
+    LimitRule("users.php", 3, _users_add, _TOO_MANY_TEXT, "subclient add"),
+    LimitRule("users.php", 3, _users_change, _TOO_MANY_TEXT, "change of one subclient"),
     _identical_rule("get_mnp.php", 3),
     _identical_rule("info.php", 3),
     LimitRule("info.php", 100, _any, _TOO_MANY_TEXT, "any info.php request"),

@@ -6,7 +6,7 @@ import hashlib
 import random
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import pairwise
 from typing import TypeVar
@@ -28,7 +28,7 @@ class AccountState:
 
     account: Account
     balance: Decimal
-    psw_md5: str
+    psw_md5: str = field(repr=False)  # accepted as psw: as secret as the password
 
 
 @dataclass(slots=True)
@@ -97,6 +97,11 @@ class Store:
         if found is None:
             found = self._books[key] = kind()
         return found  # type: ignore[return-value]  # keyed by its own factory
+
+    def rename_login(self, old: str, new: str) -> None:
+        """Move an account's per-script state to its new login (users.php ``new_login``)."""
+        for key in [key for key in self._books if key[0] == old]:
+            self._books[(new, key[1])] = self._books.pop(key)
 
     # -- authentication -------------------------------------------------------------------
 

@@ -308,6 +308,7 @@ def _rename(store: Store, users: UsersState, record: SubclientRecord, new: str) 
     for message in store.messages[new]:
         message.login = new
     store.sends_accepted[new] = store.sends_accepted.pop(old, 0)
+    store.rename_login(old, new)
     record.login = new
     users.subclients[new] = users.subclients.pop(old)
     for payment in users.payments:
