@@ -15,11 +15,13 @@ unknown number) still raises :class:`~smsc_async.errors.NotFoundError`.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Any, Final, TypeVar
 
 import msgspec
 
 from ._endpoints import Endpoint
+from ._transport import StreamedBody
 from ._wire import decode, decode_ok, raise_json_error, raise_plain_error
 from .errors import APIError, ResponseDecodeError
 
@@ -74,6 +76,21 @@ class Requester:
 
         ``files`` go as multipart ``file0..N``; ``progress.started`` is set once a request has
         been handed to the network.
+        """
+        raise NotImplementedError
+
+    def _stream(
+        self,
+        endpoint: Endpoint[Any],
+        fields: Mapping[str, str],
+        *,
+        idle_timeout: float | None = None,
+    ) -> AbstractAsyncContextManager[StreamedBody]:
+        """Send one command through the gate and hand over its answer body in chunks.
+
+        The gate's in-flight slot is held until the block ends (the download is a request in
+        flight for SMSC). Failures before the body starts are retried as for ``_post``; once
+        the body is handed over, nothing is repeated.
         """
         raise NotImplementedError
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import hashlib
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Literal, Self, TypeVar
 from urllib.parse import urlsplit
@@ -16,7 +17,14 @@ from . import _endpoints as ep
 from ._api import Progress, Requester, decode_answer
 from ._limits import MAX_IN_FLIGHT, Gate, LocalGate, WaitPolicy, charges_for
 from ._messaging import MessagingCommands
-from ._transport import DEFAULT_MAX_BODY, Transport, backoff_delay, is_retryable, sleep
+from ._transport import (
+    DEFAULT_MAX_BODY,
+    StreamedBody,
+    Transport,
+    backoff_delay,
+    is_retryable,
+    sleep,
+)
 from ._wire import FormValue, encode_form
 from .contacts import Contacts
 from .documents import Documents
@@ -25,6 +33,7 @@ from .errors import (
     HTTPStatusError,
     TransportError,
 )
+from .exports import Exports
 from .history import HistoryCommands
 from .jobs import Jobs
 from .params import (
@@ -217,6 +226,8 @@ class SMSCClient(MessagingCommands, HistoryCommands, ServiceCommands, Requester)
         """Mass mailings (jobs.php)."""
         self.inbound_numbers = InboundNumbers(self)
         """Dedicated numbers for incoming messages (receive_phones.php)."""
+        self.exports = Exports(self)
+        """Deferred export tasks and their files (downloads.php)."""
 
     @property
     def base_urls(self) -> tuple[str, ...]:
@@ -322,6 +333,52 @@ class SMSCClient(MessagingCommands, HistoryCommands, ServiceCommands, Requester)
                     endpoint.script,
                     attempt,
                     self._max_retries,
+                    delay,
+                    exc,
+                )
+                await sleep(delay)
+
+    @contextlib.asynccontextmanager
+    async def _stream(
+        self,
+        endpoint: ep.Endpoint[Any],
+        fields: Mapping[str, str],
+        *,
+        idle_timeout: float | None = None,
+    ) -> AsyncIterator[StreamedBody]:
+        transport = self._require_transport()
+        request = {**fields, **endpoint.command}
+        charges = charges_for(endpoint.name, request)
+        body = {**request, **self._auth, "fmt": "3", "charset": "utf-8"}
+        attempt = 0
+        handed_over = False
+        while True:
+            url = f"{self._roots[attempt % len(self._roots)]}/sys/{endpoint.script}"
+            try:
+                async with self._gate.admit(
+                    self._account, charges, self._policy, max_in_flight=self._max_in_flight
+                ) as ticket:
+                    try:
+                        async with transport.stream(url, body, idle_timeout=idle_timeout) as got:
+                            handed_over = True
+                            yield got
+                            return
+                    except ConnectError:
+                        ticket.refund()  # never reached SMSC: it must not count in the windows
+                        raise
+            except (TransportError, HTTPStatusError) as exc:
+                attempt += 1
+                if (
+                    handed_over
+                    or attempt > self._max_retries
+                    or not is_retryable(exc, safe=endpoint.safe)
+                ):
+                    raise
+                delay = backoff_delay(attempt, base=self._backoff[0], cap=self._backoff[1])
+                log.debug(
+                    "retrying %s (retry %d) in %.2f s after %s",
+                    endpoint.script,
+                    attempt,
                     delay,
                     exc,
                 )

@@ -7,8 +7,9 @@ because every retry must pass the limits gate again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import Final
 from urllib.parse import urlencode
 
@@ -23,10 +24,20 @@ from .errors import (
     TransportError,
 )
 
-__all__ = ["DEFAULT_MAX_BODY", "Transport", "backoff_delay", "is_retryable"]
+__all__ = [
+    "CHUNK_SIZE",
+    "DEFAULT_MAX_BODY",
+    "StreamedBody",
+    "Transport",
+    "backoff_delay",
+    "is_retryable",
+]
 
 DEFAULT_MAX_BODY: Final = 32 * 1024 * 1024
 """Largest answer body read into memory (history pages of 1000 messages fit easily)."""
+
+CHUNK_SIZE: Final = 256 * 1024
+"""Bytes read per chunk of a streamed answer (bounded memory whatever the file size)."""
 
 _PREFIX: Final = 200
 _FORM_HEADERS: Final = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -86,18 +97,47 @@ class Transport:
                 return await self._read_bounded(resp, url)
         except SMSCError:
             raise
-        except aiohttp.ConnectionTimeoutError as exc:
-            # Timed out while connecting: the request was never written.
-            raise ConnectError("connect timed out", url=url) from exc
-        except aiohttp.ClientConnectorError as exc:
-            # Refused, DNS failure, TLS handshake: the request was never written.
-            raise ConnectError(f"cannot connect: {exc.os_error or exc}", url=url) from exc
-        except TimeoutError as exc:
-            raise RequestTimeoutError("no answer in time", url=url) from exc
-        except aiohttp.ClientError as exc:
-            raise TransportError(f"{type(exc).__name__}: {exc}", url=url) from exc
-        except OSError as exc:
-            raise TransportError(f"{type(exc).__name__}: {exc}", url=url) from exc
+        except (aiohttp.ClientError, OSError) as exc:  # TimeoutError is an OSError
+            raise _mapped(exc, url) from exc
+
+    @contextlib.asynccontextmanager
+    async def stream(
+        self, url: str, data: Mapping[str, str], *, idle_timeout: float | None = None
+    ) -> AsyncIterator[StreamedBody]:
+        """POST ``data`` and hand over the 200 answer's body to be read in chunks.
+
+        The whole-request timeout does not apply (a large file takes as long as it takes);
+        instead no chunk may take longer than ``idle_timeout`` (default: the request timeout).
+
+        Raises:
+            ConnectError, RequestTimeoutError, TransportError, HTTPStatusError: as :meth:`post`,
+                also while the body is read.
+        """
+        idle = idle_timeout if idle_timeout is not None else self._timeout.total
+        timeout = aiohttp.ClientTimeout(
+            total=None, connect=self._timeout.connect, sock_connect=None, sock_read=idle
+        )
+        payload = urlencode(data).encode("ascii")
+        async with contextlib.AsyncExitStack() as stack:
+            try:
+                resp = await stack.enter_async_context(
+                    self._session.post(
+                        url,
+                        data=payload,
+                        headers=_FORM_HEADERS,
+                        timeout=timeout,
+                        allow_redirects=False,
+                    )
+                )
+                if resp.status != 200:
+                    prefix = await resp.content.read(_PREFIX)
+                    raise HTTPStatusError(resp.status, url=url, body_prefix=prefix)
+            except SMSCError:
+                raise
+            except (aiohttp.ClientError, OSError) as exc:
+                raise _mapped(exc, url) from exc
+            # Outside the mapping: what the caller's block raises (e.g. a full disk) is theirs.
+            yield StreamedBody(resp, url)
 
     async def _read_bounded(self, resp: aiohttp.ClientResponse, url: str) -> bytes:
         chunks: list[bytes] = []
@@ -112,6 +152,51 @@ class Transport:
                 )
             chunks.append(chunk)
         return b"".join(chunks)
+
+
+class StreamedBody:
+    """The body of an answer, read in chunks as it arrives.
+
+    Attributes:
+        url: The script URL it came from.
+        total: The ``Content-Length`` in bytes, ``None`` when the server did not say.
+        content_type: The media type, e.g. ``"text/csv"``.
+    """
+
+    __slots__ = ("_resp", "content_type", "total", "url")
+
+    def __init__(self, resp: aiohttp.ClientResponse, url: str) -> None:
+        self._resp = resp
+        self.url = url
+        self.total = resp.content_length
+        self.content_type = resp.content_type
+
+    async def chunks(self, size: int = CHUNK_SIZE) -> AsyncIterator[bytes]:
+        """Yield the body in chunks of at most ``size`` bytes; a broken connection raises.
+
+        Raises:
+            TransportError: the connection broke, or the body ended before ``total`` bytes.
+            RequestTimeoutError: no data for longer than the idle timeout.
+        """
+        try:
+            while chunk := await self._resp.content.read(size):
+                yield chunk
+        except SMSCError:
+            raise
+        except (aiohttp.ClientError, OSError) as exc:
+            raise _mapped(exc, self.url) from exc
+
+
+def _mapped(exc: BaseException, url: str) -> SMSCError:
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        # Timed out while connecting: the request was never written.
+        return ConnectError("connect timed out", url=url)
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        # Refused, DNS failure, TLS handshake: the request was never written.
+        return ConnectError(f"cannot connect: {exc.os_error or exc}", url=url)
+    if isinstance(exc, TimeoutError):
+        return RequestTimeoutError("no answer in time", url=url)
+    return TransportError(f"{type(exc).__name__}: {exc}", url=url)
 
 
 def is_retryable(exc: BaseException, *, safe: bool) -> bool:

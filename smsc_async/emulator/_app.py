@@ -14,6 +14,7 @@ from aiohttp import web
 from ._contacts import ContactsControls, handle_mails, handle_phones
 from ._controls import Controls
 from ._data import DataControls, handle_get, handle_info, handle_tinyurls
+from ._downloads import DownloadsControls, handle_downloads
 from ._faults import Fault, Faults
 from ._jobs import JobsControls, handle_jobs
 from ._params import charset_label, parse_message_id, parse_request
@@ -32,12 +33,21 @@ from ._service import ServiceControls, handle_ping, handle_receive_phones, handl
 from ._status import handle_balance, handle_status
 from ._store import DEFAULT_SCHEDULE, AccountState, Call, Store
 from ._templates import TemplatesControls, handle_op_templates, handle_templates
-from ._types import Account, ApiFailure, FileAnswer, Message, RecordedFile, RecordedRequest
+from ._types import (
+    Account,
+    ApiFailure,
+    BrokenStream,
+    FileAnswer,
+    Message,
+    RecordedFile,
+    RecordedRequest,
+    StreamAnswer,
+)
 from ._users import UsersControls, handle_documents, handle_users
 
 __all__ = ["SCRIPTS", "Emulator"]
 
-Handler = Callable[[Store, Call], "str | FileAnswer"]
+Handler = Callable[[Store, Call], "str | FileAnswer | StreamAnswer"]
 
 # The scripts the emulator serves. Any other /sys/<name> answers error 1 (HTTP 200), like
 # a parameter error; paths outside /sys/ are plain HTTP 404s.
@@ -59,6 +69,7 @@ SCRIPTS: dict[str, Handler] = {
     "receive_phones.php": handle_receive_phones,
     "wait_call.php": handle_wait_call,
     "ping.php": handle_ping,
+    "downloads.php": handle_downloads,
 }
 
 _MAX_BODY = 64 * 1024 * 1024  # MMS and e-mail attachments
@@ -77,6 +88,7 @@ class _Answer:
     error: int | None = None
     fault: str | None = None
     admitted: bool = False
+    stream: StreamAnswer | None = None
 
 
 def _wake(waiter: asyncio.Future[None]) -> None:
@@ -92,6 +104,7 @@ class Emulator(
     TemplatesControls,
     JobsControls,
     ServiceControls,
+    DownloadsControls,
     Controls,
 ):
     """A stateful SMSC double on aiohttp.web, for tests, examples and benchmarks.
@@ -325,6 +338,8 @@ class Emulator(
                 if request.transport is not None:
                     request.transport.close()
                 return web.Response()  # never written: the connection is gone
+            if answer.stream is not None:
+                return await self._stream(request, answer.stream)
             return web.Response(
                 status=answer.http_status,
                 body=answer.body,
@@ -343,6 +358,25 @@ class Emulator(
                     http_status=answer.http_status,
                     fault=answer.fault,
                 )
+
+    async def _stream(self, request: web.Request, stream: StreamAnswer) -> web.StreamResponse:
+        """Write a streamed answer chunk by chunk (the body is never built in memory)."""
+        response = web.StreamResponse(status=200, headers={"Content-Type": stream.content_type})
+        if stream.length is not None:
+            response.content_length = stream.length
+        await response.prepare(request)
+        try:
+            async for chunk in stream.chunks:
+                await response.write(chunk)
+        except BrokenStream:
+            # A connection lost in the middle of the body, as the fault asked.
+            if request.transport is not None:
+                request.transport.close()
+            return response
+        except ConnectionResetError:
+            return response  # the client went away
+        await response.write_eof()
+        return response
 
     async def _sleep(self, seconds: float) -> bool:
         """Wait ``seconds`` of loop time; return ``False`` if the server is closing."""
@@ -377,7 +411,7 @@ class Emulator(
             handler, ticket = self._admit(script, params, state, now)
         except ApiFailure as failure:
             error = failure.code
-            text: str | FileAnswer = render_error(fmt, failure.code, failure.text)
+            text: str | FileAnswer | StreamAnswer = render_error(fmt, failure.code, failure.text)
         else:
             assert state is not None
             admitted = True
@@ -389,7 +423,10 @@ class Emulator(
                 if failure.plain_text:
                     answer_fmt = FMT_TEXT
                 text = render_error(answer_fmt, failure.code, failure.text, failure.message_id)
-        if isinstance(text, FileAnswer):
+        stream = None
+        if isinstance(text, StreamAnswer):
+            body, content_type, stream = b"", text.content_type, text
+        elif isinstance(text, FileAnswer):
             body, content_type = text.body, text.content_type
         else:
             body = text.encode(codec, errors="replace")
@@ -401,6 +438,7 @@ class Emulator(
             error=error,
             fault=fault.kind if fault is not None else None,
             admitted=admitted,
+            stream=stream,
         )
 
     def _admit(

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 __all__ = [
     "Account",
     "ApiFailure",
+    "BrokenStream",
     "FileAnswer",
     "Message",
     "RecordedFile",
     "RecordedRequest",
+    "StreamAnswer",
 ]
 
 
@@ -154,6 +157,26 @@ class FileAnswer:
 
     body: bytes
     content_type: str
+
+
+@dataclass(frozen=True, slots=True)
+class StreamAnswer:
+    """A script answer written chunk by chunk as it is produced (e.g. a large export file).
+
+    Attributes:
+        chunks: The body, produced lazily; raising :class:`BrokenStream` from it cuts the
+            connection mid-body.
+        content_type: The ``Content-Type`` header sent with it.
+        length: The ``Content-Length`` to announce, ``None`` for a chunked answer.
+    """
+
+    chunks: AsyncIterable[bytes]
+    content_type: str
+    length: int | None = None
+
+
+class BrokenStream(Exception):
+    """Raised inside :attr:`StreamAnswer.chunks` to drop the connection in the middle."""
 
 
 class ApiFailure(Exception):
