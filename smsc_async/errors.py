@@ -21,7 +21,13 @@ Everything the library raises on purpose derives from :class:`SMSCError`::
     │   └── RequestTimeoutError     no answer in time (also a builtin ``TimeoutError``)
     ├── HTTPStatusError             a non-200 HTTP answer, e.g. an HTML 502 page (.status)
     ├── ResponseDecodeError         a body that is neither a result nor an error (.body_prefix)
-    └── SendOutcomeUnknownError     a send may or may not have been accepted (.message_id)
+    ├── SendOutcomeUnknownError     a send may or may not have been accepted (.message_id)
+    ├── ExportError                 a deferred export did not complete (.task_id, .status)
+    │   ├── ExportCancelledError    status 3: the task was cancelled
+    │   ├── ExportFailedError       status 4: the task failed at SMSC
+    │   └── ExportTimeoutError      not completed in the time given (also a ``TimeoutError``)
+    └── CallbackError               a notification posted to your URL is malformed
+        └── CallbackSignatureError  its signature is missing or wrong
 
 API errors are chosen by the pair (script, code), because SMSC reuses numbers: 3 means
 "insufficient funds" in send.php but "no records found" in phones.php. A code the table does not
@@ -36,7 +42,13 @@ __all__ = [
     "APIError",
     "AuthenticationError",
     "BadRequestError",
+    "CallbackError",
+    "CallbackSignatureError",
     "ConnectError",
+    "ExportCancelledError",
+    "ExportError",
+    "ExportFailedError",
+    "ExportTimeoutError",
     "HTTPStatusError",
     "IPBlockedError",
     "InsufficientFundsError",
@@ -290,3 +302,50 @@ class SendOutcomeUnknownError(SMSCError):
             f"the send with message id {message_id!r} may or may not have been accepted{how}; "
             "it was not re-sent"
         )
+
+
+class ExportError(SMSCError):
+    """A deferred export task (downloads.php) did not complete.
+
+    Attributes:
+        task_id: The task's id.
+        status: Its last status code seen (``None`` if it was never seen).
+    """
+
+    def __init__(self, message: str, *, task_id: int, status: int | None) -> None:
+        self.task_id = task_id
+        self.status = status
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild_export_error, (type(self), str(self), self.task_id, self.status))
+
+
+def _rebuild_export_error(
+    cls: type[ExportError], message: str, task_id: int, status: int | None
+) -> ExportError:
+    return cls(message, task_id=task_id, status=status)
+
+
+class ExportCancelledError(ExportError):
+    """The export task was cancelled (status 3)."""
+
+
+class ExportFailedError(ExportError):
+    """The export task ended with an execution error at SMSC (status 4)."""
+
+
+class ExportTimeoutError(ExportError, TimeoutError):
+    """The export task did not complete within the time the caller gave."""
+
+
+class CallbackError(SMSCError):
+    """A notification SMSC posted to your URL is malformed.
+
+    Missing or wrong-typed fields, an oversized body, or text in the wrong charset; answer such
+    a request with HTTP 400.
+    """
+
+
+class CallbackSignatureError(CallbackError):
+    """A notification's ``md5`` signature is missing or does not match your secret."""
