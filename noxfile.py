@@ -58,6 +58,10 @@ def examples(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
-    """Benchmark the client against raw aiohttp+msgspec on the emulator; print a table."""
+    """Benchmark the client against raw aiohttp on the emulator; print the tables.
+
+    Per-request cost (posargs go to this one), then a 1 GiB streamed export download.
+    """
     session.install(".")
     session.run("python", str(ROOT / "tests" / "bench" / "bench_requests.py"), *session.posargs)
+    session.run("python", str(ROOT / "tests" / "bench" / "bench_exports.py"))

@@ -12,6 +12,20 @@ is a local SMSC double for tests and examples.
 
 from ._client import Region, SMSCClient
 from ._limits import Charge, Gate, LocalGate, Rule, Ticket, WaitPolicy
+from .callbacks import (
+    CallbackEvent,
+    CallbackKind,
+    CallConfirmationEvent,
+    EventHandler,
+    IncomingMessageEvent,
+    MessageStatusEvent,
+    callback_app,
+    callback_handler,
+    callback_signature,
+    parse_callback,
+    parse_callback_body,
+    verify_signature,
+)
 from .contacts import (
     BlacklistEntry,
     BlacklistType,
@@ -49,6 +63,7 @@ from .errors import (
     TransportError,
     UndeliverableError,
 )
+from .exports import Download, ExportRow, Exports, ExportStatus, ExportTask
 from .history import (
     IncomingMessage,
     OperatorInfo,
@@ -94,7 +109,10 @@ __all__ = [
     "Balance",
     "BlacklistEntry",
     "BlacklistType",
+    "CallConfirmationEvent",
     "CallbackError",
+    "CallbackEvent",
+    "CallbackKind",
     "CallbackSignatureError",
     "Charge",
     "ConnectError",
@@ -105,16 +123,23 @@ __all__ = [
     "CostResult",
     "Currency",
     "Documents",
+    "Download",
+    "EventHandler",
     "ExportCancelledError",
     "ExportError",
     "ExportFailedError",
+    "ExportRow",
+    "ExportStatus",
+    "ExportTask",
     "ExportTimeoutError",
+    "Exports",
     "Gate",
     "HTTPStatusError",
     "IPBlockedError",
     "InboundNumber",
     "InboundNumbers",
     "IncomingMessage",
+    "IncomingMessageEvent",
     "InsufficientFundsError",
     "InvalidDateError",
     "InvalidPhoneError",
@@ -126,6 +151,7 @@ __all__ = [
     "MessageKind",
     "MessageState",
     "MessageStatus",
+    "MessageStatusEvent",
     "NotFoundError",
     "OperationFailedError",
     "OperatorInfo",
@@ -170,6 +196,12 @@ __all__ = [
     "Voice",
     "WaitCallResult",
     "WaitPolicy",
+    "callback_app",
+    "callback_handler",
+    "callback_signature",
+    "parse_callback",
+    "parse_callback_body",
+    "verify_signature",
 ]
 
 __version__ = "0.1.0"

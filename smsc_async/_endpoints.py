@@ -126,8 +126,8 @@ def endpoint_for_call(script: str, fields: Mapping[str, str]) -> Endpoint[Any]:
         safe = not _set(fields, "del")
         mass = "," in fields.get("id", "") or "," in fields.get("phone", "")
         name = "status_delete" if not safe else "status_mass" if mass else "status"
-    elif stem == "balance":
-        safe = True
+    elif stem in ("balance", "downloads"):
+        safe = True  # downloads.php only reads: the task list and a task's file
     elif stem == "get" and _set(fields, "get_stat"):
         name = "get_stat"
     elif stem == "info":

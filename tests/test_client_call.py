@@ -20,6 +20,7 @@ from smsc_async import (
     _endpoints,
     contacts,
     documents,
+    exports,
     history,
     jobs,
     senders,
@@ -171,6 +172,8 @@ async def test_identical_raw_sends_wait_a_minute(client: SMSCClient, emulator: E
         ("users.php", {"add": "1", "user": "a"}, "users_add", False),
         ("users.php", {"chg": "1", "user": "a"}, "users_change", False),
         ("ping.php", {"id": "1"}, "ping", False),
+        ("downloads.php", {}, "downloads", True),
+        ("downloads.php", {"get": "1", "id": "5"}, "downloads", True),
     ],
 )
 def test_endpoint_for_call_picks_rules_and_safety(
@@ -181,9 +184,9 @@ def test_endpoint_for_call_picks_rules_and_safety(
 
 
 def _typed_endpoints() -> list[Endpoint[Any]]:
-    modules = (_endpoints, contacts, senders, subclients, documents, history, jobs, templates)
+    modules = (_endpoints, contacts, senders, subclients, documents, exports, history, jobs)
     found: dict[int, Endpoint[Any]] = {}
-    for module in (*modules, service):
+    for module in (*modules, service, templates):
         for value in vars(module).values():
             if isinstance(value, Endpoint):
                 found[id(value)] = value

@@ -27,8 +27,10 @@ package (see :mod:`smsc_async.emulator.pytest_plugin`).
 from ._app import SCRIPTS, Emulator
 from ._contacts import BlacklistRecord, ContactRecord, GroupRecord
 from ._data import SHARED_NUMBER
+from ._downloads import ExportJob
 from ._faults import Fault, Faults
 from ._jobs import Mailing
+from ._notify import PostedCallback
 from ._rules import LIMIT_RULES, MAX_IN_FLIGHT, WINDOW_SECONDS, LimitRule
 from ._senders import SenderRecord
 from ._service import CallConfirmation, FreeNumber, NotifiedEvent, OwnedNumber
@@ -50,6 +52,7 @@ __all__ = [
     "ContactRecord",
     "DocumentRecord",
     "Emulator",
+    "ExportJob",
     "Fault",
     "Faults",
     "FileAnswer",
@@ -61,6 +64,7 @@ __all__ = [
     "NotifiedEvent",
     "OwnedNumber",
     "Payment",
+    "PostedCallback",
     "RecordedFile",
     "RecordedRequest",
     "SenderRecord",

@@ -4,10 +4,12 @@ Usage::
 
     python -m smsc_async.emulator --port 8080 [--host 127.0.0.1] [--login demo]
         [--password demo-password] [--apikey demo-apikey] [--balance 1000.00]
-        [--price 2.50] [--no-rules]
+        [--price 2.50] [--no-rules] [--callback-url URL] [--callback-secret SECRET]
 
 It prints the base URL (e.g. ``http://127.0.0.1:8080``) alone on the first line of
 standard output, then serves until Ctrl-C or SIGTERM. ``--port 0`` picks a free port.
+With ``--callback-url`` it posts delivery statuses, incoming messages and call confirmations
+to that URL as SMSC would, signed with ``--callback-secret`` when given.
 """
 
 from __future__ import annotations
@@ -33,6 +35,12 @@ def _decimal(text: str) -> Decimal:
         raise argparse.ArgumentTypeError(f"not a decimal amount: {text!r}") from None
 
 
+def _url(text: str) -> str:
+    if not text.startswith(("http://", "https://")):
+        raise argparse.ArgumentTypeError(f"not an http(s) URL: {text!r}")
+    return text
+
+
 def _parser() -> argparse.ArgumentParser:
     defaults = Account()
     parser = argparse.ArgumentParser(
@@ -50,10 +58,21 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-rules", action="store_true", help="do not enforce SMSC's limits (error 9)"
     )
+    parser.add_argument(
+        "--callback-url",
+        type=_url,
+        default=None,
+        help="post SMSC's notifications (statuses, incoming, call confirmations) to this URL",
+    )
+    parser.add_argument(
+        "--callback-secret",
+        default=None,
+        help="the secret that signs the notifications (md5); unsigned without it",
+    )
     return parser
 
 
-async def _serve(args: argparse.Namespace) -> None:
+def _emulator(args: argparse.Namespace) -> Emulator:
     account = Account(
         login=args.login,
         password=args.password,
@@ -62,7 +81,17 @@ async def _serve(args: argparse.Namespace) -> None:
         currency=args.currency,
         price_per_part=args.price,
     )
-    emulator = Emulator([account], rules=not args.no_rules)
+    return Emulator(
+        [account],
+        rules=not args.no_rules,
+        callback_url=args.callback_url,
+        callback_secret=args.callback_secret or None,
+    )
+
+
+async def _serve(args: argparse.Namespace) -> None:
+    emulator = _emulator(args)
+    account = emulator.accounts[0]
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -17,6 +17,7 @@ from ._data import DataControls, handle_get, handle_info, handle_tinyurls
 from ._downloads import DownloadsControls, handle_downloads
 from ._faults import Fault, Faults
 from ._jobs import JobsControls, handle_jobs
+from ._notify import CallbackControls, Notifier
 from ._params import charset_label, parse_message_id, parse_request
 from ._render import (
     CONTENT_TYPES,
@@ -105,6 +106,7 @@ class Emulator(
     JobsControls,
     ServiceControls,
     DownloadsControls,
+    CallbackControls,
     Controls,
 ):
     """A stateful SMSC double on aiohttp.web, for tests, examples and benchmarks.
@@ -133,6 +135,12 @@ class Emulator(
         record_requests: Keep every request in :attr:`requests`; turn off for long
             benchmarks.
         seed: Seeds the flash-call confirmation codes.
+        callback_url: Post SMSC's notifications (statuses, incoming messages, call
+            confirmations) to this URL while serving; ``None`` posts none. See
+            :attr:`callback_url` and the attributes after it.
+        callback_secret: The secret that signs them (``md5``); ``None`` leaves them unsigned.
+        callback_repeat: Post each notification this many times (duplicates, for tests).
+        callback_charset: The charset of the posted forms (an SMSC account's default).
 
     Attributes:
         rules: Whether the limits are enforced (may be changed at any time).
@@ -153,6 +161,10 @@ class Emulator(
         clock_start: float | None = None,
         record_requests: bool = True,
         seed: int = 0,
+        callback_url: str | None = None,
+        callback_secret: str | None = None,
+        callback_repeat: int = 1,
+        callback_charset: str = "windows-1251",
     ) -> None:
         self._store = Store(
             (Account(),) if accounts is None else accounts,
@@ -174,6 +186,13 @@ class Emulator(
         self._closing = False
         self._app = self._make_app()
         self._app_loop: asyncio.AbstractEventLoop | None = None
+        self._notifier = Notifier(
+            self._store, url=None, secret=None, repeat=1, charset=callback_charset
+        )
+        self._store.listener = self._notifier
+        self.callback_url = callback_url
+        self.callback_secret = callback_secret
+        self.callback_repeat = callback_repeat
 
     # -- configuration and inspection ------------------------------------------------------
 
@@ -281,6 +300,7 @@ class Emulator(
             shown = f"[{bound_host}]" if ":" in bound_host else bound_host
             self.base_url = f"http://{shown}:{bound_port}"
             self._store.anchor(loop.time())
+            await self._notifier.start()
             yield self.base_url
         finally:
             self.base_url = None
@@ -288,6 +308,7 @@ class Emulator(
             for waiter in list(self._sleepers):
                 _wake(waiter)
             try:
+                await self._notifier.stop()
                 await runner.cleanup()
             finally:
                 self._closing = False

@@ -129,7 +129,8 @@ class DataControls(Controls):
         """Receive an incoming message, as if ``phone`` had written to the account.
 
         It answers the newest message the account sent to ``phone`` before (its id becomes
-        ``sms_id``; 0 when there is none).
+        ``sms_id``; 0 when there is none). With ``callback_url`` set, the emulator also posts
+        the incoming-message notification there.
 
         Args:
             phone: The sender's number.
@@ -158,9 +159,18 @@ class DataControls(Controls):
                 break
         new_id = book.next_incoming
         book.next_incoming += 1
-        book.incoming.append(
-            _Incoming(new_id, sender, message, normalize_recipient(to_phone), at, answered)
-        )
+        receiver = normalize_recipient(to_phone)
+        book.incoming.append(_Incoming(new_id, sender, message, receiver, at, answered))
+        if (listener := self._store.listener) is not None:
+            listener.incoming_received(
+                account,
+                incoming_id=new_id,
+                phone=sender,
+                text=message,
+                to_phone=receiver,
+                at=at,
+                sms_id=answered,
+            )
         return new_id
 
     def add_short_link(

@@ -26,13 +26,13 @@ from __future__ import annotations
 
 import asyncio
 import calendar
-import hashlib
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Final
 
 from ._controls import Controls
+from ._notify import call_fields, sign
 from ._params import MOSCOW, is_set, normalize_recipient, parse_int, pick_command
 from ._render import money, render_ok, render_record, render_records
 from ._store import Call, Store
@@ -137,9 +137,8 @@ class CallConfirmation:
         """
         if self.confirmed_at is None:
             raise ValueError(f"the call from {self.phone} has not arrived yet")
-        ts = str(int(self.confirmed_at))
-        digest = hashlib.md5(f"{self.phone}:{ts}:{secret}".encode()).hexdigest()  # noqa: S324 - SMSC's scheme
-        return {"waitcall": "1", "phone": self.phone, "ts": ts, "md5": digest}
+        fields = call_fields(self.phone, self.confirmed_at)
+        return fields | {"md5": sign("waitcall", fields, secret)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,7 +223,8 @@ class ServiceControls(Controls):
     def simulate_call(self, phone: str, login: str | None = None) -> CallConfirmation:
         """Play the user calling from ``phone``: confirm its latest pending confirmation.
 
-        Call it on the loop the emulator serves on (the time is the loop's clock).
+        Call it on the loop the emulator serves on (the time is the loop's clock). With
+        ``callback_url`` set, the emulator also posts the confirmation there.
 
         Returns:
             A copy of the confirmed record; its :meth:`~CallConfirmation.callback_form` is what
@@ -242,6 +242,8 @@ class ServiceControls(Controls):
             if now > confirmation.expires_at:
                 raise LookupError(f"the confirmation of {phone} expired")
             confirmation.confirmed_at = now
+            if (listener := self._store.listener) is not None:
+                listener.call_confirmed(login, phone, now)
             return replace(confirmation)
         raise LookupError(f"no call confirmation of {phone} is pending")
 

@@ -9,12 +9,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import pairwise
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from ._params import normalize_recipient
 from ._types import Account, Message, RecordedFile
 
-__all__ = ["DEFAULT_SCHEDULE", "AccountState", "Call", "Store"]
+__all__ = ["DEFAULT_SCHEDULE", "AccountState", "Call", "Store", "StoreListener"]
 
 B = TypeVar("B")
 
@@ -41,6 +41,29 @@ class Call:
     files: tuple[RecordedFile, ...]
     account: AccountState
     now: float
+
+
+class StoreListener(Protocol):
+    """What the store tells about (the emulator's callback notifier implements it)."""
+
+    def message_stored(self, message: Message) -> None:
+        """A send stored a message (its delivery schedule starts at ``send_at``)."""
+
+    def incoming_received(
+        self,
+        login: str,
+        *,
+        incoming_id: int,
+        phone: str,
+        text: str,
+        to_phone: str,
+        at: float,
+        sms_id: int | str,
+    ) -> None:
+        """An incoming message arrived for ``login`` (``at``: Unix time)."""
+
+    def call_confirmed(self, login: str, phone: str, at: float) -> None:
+        """A call confirmed ``phone`` for ``login`` (``at``: Unix time)."""
 
 
 class Store:
@@ -83,6 +106,8 @@ class Store:
         self._offset: float | None = None
         self.rng = random.Random(seed)  # noqa: S311 - confirmation codes of a test double
         self._books: dict[tuple[str, object], object] = {}
+        # Told about stored messages, incoming messages and calls (callback notifications).
+        self.listener: StoreListener | None = None
 
     # -- per-script state ------------------------------------------------------------------
 
@@ -156,6 +181,8 @@ class Store:
             message.final_status, message.final_err = outcome
         self.messages[message.login].append(message)
         self._index[(message.login, str(message.id), message.phone)] = message
+        if self.listener is not None:
+            self.listener.message_stored(message)
 
     def find(self, login: str, message_id: int | str, phone: str) -> Message | None:
         """Return the latest live message with this id and recipient, or ``None``."""

@@ -13,7 +13,8 @@ Fixtures (async, function scope; defined only when pytest-asyncio is installed):
 
 ``smsc_emulator_factory``
     An async callable taking the :class:`~smsc_async.emulator.Emulator` keyword arguments
-    and returning a started emulator; every emulator it started stops after the test.
+    (``callback_url``, ``callback_secret`` ... included) and returning a started emulator;
+    every emulator it started stops after the test.
 
 Example::
 
@@ -60,6 +61,10 @@ class EmulatorFactory(Protocol):
         clock_start: float | None = None,
         record_requests: bool = True,
         seed: int = 0,
+        callback_url: str | None = None,
+        callback_secret: str | None = None,
+        callback_repeat: int = 1,
+        callback_charset: str = "windows-1251",
     ) -> Emulator:
         """Start an emulator with these arguments and return it, serving."""
 
@@ -90,6 +95,10 @@ else:
                 clock_start: float | None = None,
                 record_requests: bool = True,
                 seed: int = 0,
+                callback_url: str | None = None,
+                callback_secret: str | None = None,
+                callback_repeat: int = 1,
+                callback_charset: str = "windows-1251",
             ) -> Emulator:
                 emulator = Emulator(
                     accounts,
@@ -98,6 +107,10 @@ else:
                     clock_start=clock_start,
                     record_requests=record_requests,
                     seed=seed,
+                    callback_url=callback_url,
+                    callback_secret=callback_secret,
+                    callback_repeat=callback_repeat,
+                    callback_charset=callback_charset,
                 )
                 await stack.enter_async_context(emulator.serve())
                 return emulator
