@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 from aiohttp import web
 
-from smsc_async import HTTPStatusError, SMSCClient, TransportError
+from smsc_async import HTTPStatusError, ResponseDecodeError, SMSCClient, TransportError
 from smsc_async._endpoints import Endpoint
 
 from .conftest import LOGIN, PASSWORD
@@ -161,3 +161,25 @@ async def test_the_in_flight_slot_is_held_until_the_block_ends() -> None:
         await task
         assert (await balance).balance == 1
     assert len(seen) == 2
+
+
+async def chunked_balance(request: web.Request) -> web.StreamResponse:
+    response = web.StreamResponse(headers={"Content-Type": "application/json"})
+    await response.prepare(request)  # no Content-Length: the answer comes chunked
+    await response.write(b'{"balance": "12.50", ')
+    await response.write(b'"currency": "RUR"}')
+    await response.write_eof()
+    return response
+
+
+@pytest.mark.asyncio
+async def test_answers_are_read_whole_up_to_max_body() -> None:
+    async with server(chunked_balance) as (url, _):
+        async with client_for(url) as smsc:
+            assert (await smsc.get_balance()).currency == "RUR"
+        async with client_for(url, max_body=20) as smsc:
+            with pytest.raises(ResponseDecodeError, match="larger than 20 bytes"):
+                await smsc.get_balance()
+    async with server(streamed) as (url, _), client_for(url, max_body=1000) as smsc:
+        with pytest.raises(ResponseDecodeError, match="larger than 1000 bytes"):
+            await smsc.get_balance()  # announced 1 MiB: refused as it arrives
