@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import enum
 import hashlib
@@ -208,6 +209,8 @@ class SMSCClient(MessagingCommands, HistoryCommands, ServiceCommands, Requester)
         self._reconcile_delay = reconcile_delay
         self._new_id = message_id_factory or new_message_id
         self._max_body = max_body
+        # Reads in flight, by what they ask: an identical read joins the one already running.
+        self._joined: dict[tuple[str, tuple[tuple[str, str], ...]], asyncio.Future[bytes]] = {}
         self.contacts = Contacts(self)
         """Phone contacts, groups and the black list (phones.php)."""
         self.mail_contacts = Contacts(self, email=True)
@@ -383,6 +386,32 @@ class SMSCClient(MessagingCommands, HistoryCommands, ServiceCommands, Requester)
                     exc,
                 )
                 await sleep(delay)
+
+    async def _request(self, endpoint: ep.Endpoint[T], fields: Mapping[str, str]) -> T:
+        """Send a command and decode its answer; identical reads in flight share one request.
+
+        Ten coroutines asking for the balance at once cause one request: the answer is equally
+        fresh for all of them, and nine requests are saved from SMSC's per-minute windows.
+        Changes are never merged (each is its own command).
+        """
+        if not endpoint.safe:
+            return decode_answer(endpoint, await self._post(endpoint, fields))
+        key = (endpoint.script, tuple(sorted({**fields, **endpoint.command}.items())))
+        shared = self._joined.get(key)
+        if shared is None:
+            shared = asyncio.ensure_future(self._post(endpoint, fields))
+            self._joined[key] = shared
+            shared.add_done_callback(lambda done: self._forget(key, done))
+        # shield: one caller's cancellation must not cancel the request the others wait for.
+        return decode_answer(endpoint, await asyncio.shield(shared))
+
+    def _forget(
+        self, key: tuple[str, tuple[tuple[str, str], ...]], done: asyncio.Future[bytes]
+    ) -> None:
+        if self._joined.get(key) is done:
+            del self._joined[key]
+        if not done.cancelled():
+            done.exception()  # retrieved: a failure nobody awaited any more is not "unhandled"
 
     async def call(self, script: str, /, **params: FormValue) -> Any:
         """Call any SMSC script with raw parameters: the escape hatch for commands not typed here.
