@@ -10,22 +10,10 @@ error it raises on purpose derives from
 is a local SMSC double for tests and examples.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from ._client import Region, SMSCClient
 from ._limits import Charge, Gate, LocalGate, Rule, Ticket, WaitPolicy
-from .callbacks import (
-    CallbackEvent,
-    CallbackKind,
-    CallConfirmationEvent,
-    EventHandler,
-    IncomingMessageEvent,
-    MessageStatusEvent,
-    callback_app,
-    callback_handler,
-    callback_signature,
-    parse_callback,
-    parse_callback_body,
-    verify_signature,
-)
 from .contacts import (
     BlacklistEntry,
     BlacklistType,
@@ -205,3 +193,48 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
+
+# The callback receivers need aiohttp.web, which a client that only sends never uses: they are
+# imported on first access, keeping ``import smsc_async`` close to ``import aiohttp`` alone.
+_LAZY_CALLBACKS = frozenset(
+    {
+        "CallbackEvent",
+        "CallbackKind",
+        "CallConfirmationEvent",
+        "EventHandler",
+        "IncomingMessageEvent",
+        "MessageStatusEvent",
+        "callback_app",
+        "callback_handler",
+        "callback_signature",
+        "parse_callback",
+        "parse_callback_body",
+        "verify_signature",
+    }
+)
+
+if TYPE_CHECKING:
+    from .callbacks import (
+        CallbackEvent,
+        CallbackKind,
+        CallConfirmationEvent,
+        EventHandler,
+        IncomingMessageEvent,
+        MessageStatusEvent,
+        callback_app,
+        callback_handler,
+        callback_signature,
+        parse_callback,
+        parse_callback_body,
+        verify_signature,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY_CALLBACKS:
+        from . import callbacks
+
+        value = getattr(callbacks, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
