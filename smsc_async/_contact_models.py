@@ -5,7 +5,6 @@ Re-exported by :mod:`smsc_async.contacts`, where the commands are.
 
 from __future__ import annotations
 
-import enum
 import re
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -13,6 +12,7 @@ from typing import Final, TypedDict
 
 import msgspec
 
+from ._codes import CodeEnum
 from ._validate import SMSC_DATE
 
 __all__ = ["BlacklistEntry", "BlacklistType", "Contact", "ContactDetails", "ContactGroup"]
@@ -21,7 +21,7 @@ __all__ = ["BlacklistEntry", "BlacklistType", "Contact", "ContactDetails", "Cont
 # --- models -------------------------------------------------------------------------------
 
 
-class BlacklistType(enum.IntEnum):
+class BlacklistType(CodeEnum):
     """What a black-list entry blocks (``type`` of ``add_black``); unknown codes are kept."""
 
     ALL = 0
@@ -30,15 +30,6 @@ class BlacklistType(enum.IntEnum):
     """Mass mailings only."""
     SINGLE = 2
     """Single messages only."""
-
-    @classmethod
-    def _missing_(cls, value: object) -> BlacklistType | None:
-        if not isinstance(value, int) or isinstance(value, bool):
-            return None
-        member = int.__new__(cls, value)
-        member._name_ = f"UNKNOWN_{value}"
-        member._value_ = value
-        return member
 
 
 # Numbers may hold spaces ("+7 999 ..."), so only these separate list entries.

@@ -10,7 +10,6 @@ import builtins
 import codecs
 import contextlib
 import csv
-import enum
 import io
 import os
 import secrets
@@ -23,6 +22,7 @@ from typing import Final
 
 import msgspec
 
+from ._codes import CodeEnum
 from .errors import (
     ResponseDecodeError,
 )
@@ -41,7 +41,7 @@ _SCRIPT: Final = "downloads.php"
 # --- models --------------------------------------------------------------------------------------
 
 
-class ExportStatus(enum.IntEnum):
+class ExportStatus(CodeEnum):
     """State of a deferred task (``status`` in the downloads.php list).
 
     Codes SMSC adds later are tolerated: they become pseudo-members named ``UNKNOWN_<code>``
@@ -58,15 +58,6 @@ class ExportStatus(enum.IntEnum):
     """Cancelled; there is no file."""
     FAILED = 4
     """Ended with an execution error; there is no file."""
-
-    @classmethod
-    def _missing_(cls, value: object) -> ExportStatus | None:
-        if not isinstance(value, int) or isinstance(value, bool):
-            return None
-        member = int.__new__(cls, value)
-        member._name_ = f"UNKNOWN_{value}"
-        member._value_ = value
-        return member
 
 
 def _as_time(value: str | int | None) -> datetime | None:

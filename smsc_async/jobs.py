@@ -35,6 +35,7 @@ from typing import Final, Unpack
 import msgspec
 
 from ._api import Namespace, decoder
+from ._codes import CodeEnum
 from ._endpoints import Endpoint
 from ._validate import SMSC_DATE, check_choice, check_date, check_id, check_recipients, check_str
 from .errors import APIError, NotFoundError, OperationFailedError
@@ -47,7 +48,7 @@ __all__ = ["Job", "JobStatus", "Jobs", "RepeatPeriod"]
 # --- models ------------------------------------------------------------------------------------
 
 
-class JobStatus(enum.IntEnum):
+class JobStatus(CodeEnum):
     """State of a mailing (``status`` in jobs.php answers).
 
     Unconfirmed: SMSC's status codes for mailings are not documented (smsc-api.md gap 7). These
@@ -63,15 +64,6 @@ class JobStatus(enum.IntEnum):
     """Every message was handed over."""
     CANCELLED = 3
     """Disabled by :meth:`Jobs.cancel` before it started."""
-
-    @classmethod
-    def _missing_(cls, value: object) -> JobStatus | None:
-        if not isinstance(value, int) or isinstance(value, bool):
-            return None
-        member = int.__new__(cls, value)
-        member._name_ = f"UNKNOWN_{value}"
-        member._value_ = value
-        return member
 
 
 class RepeatPeriod(enum.IntEnum):

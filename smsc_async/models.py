@@ -7,11 +7,12 @@ string or a number), and numbers that SMSC sometimes quotes are accepted either 
 
 from __future__ import annotations
 
-import enum
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import msgspec
+
+from ._codes import CodeEnum
 
 __all__ = [
     "Balance",
@@ -23,7 +24,7 @@ __all__ = [
 ]
 
 
-class MessageState(enum.IntEnum):
+class MessageState(CodeEnum):
     """Delivery status code of a message (``status`` in status.php answers).
 
     Codes SMSC adds later are tolerated: they become pseudo-members named ``UNKNOWN_<code>``
@@ -58,15 +59,6 @@ class MessageState(enum.IntEnum):
     """Not enough money to send."""
     UNREACHABLE = 25
     """The number does not accept messages or has no route."""
-
-    @classmethod
-    def _missing_(cls, value: object) -> MessageState | None:
-        if not isinstance(value, int) or isinstance(value, bool):
-            return None
-        member = int.__new__(cls, value)
-        member._name_ = f"UNKNOWN_{value}"
-        member._value_ = value
-        return member
 
     @property
     def is_final(self) -> bool:

@@ -18,11 +18,12 @@ import enum
 import re
 from collections.abc import AsyncIterator, Collection
 from datetime import date
-from typing import Final, TypedDict, TypeVar, Unpack
+from typing import Final, TypedDict, Unpack
 
 import msgspec
 
 from ._api import Namespace, decoder, paginate
+from ._codes import CodeEnum
 from ._endpoints import Endpoint
 from ._validate import check_date, check_id, check_page_size, check_str
 
@@ -46,21 +47,7 @@ MAX_PAGE_SIZE: Final = 1000
 # --- models --------------------------------------------------------------------------------
 
 
-_E = TypeVar("_E", bound=enum.IntEnum)
-
-
-def _pseudo_member(kind: type[_E], value: object) -> _E | None:
-    # A code SMSC adds later becomes an UNKNOWN_<code> pseudo-member instead of failing the
-    # whole answer; it still compares equal to its number.
-    if not isinstance(value, int) or isinstance(value, bool):
-        return None
-    member = int.__new__(kind, value)
-    member._name_ = f"UNKNOWN_{value}"
-    member._value_ = value
-    return member
-
-
-class SenderStatus(enum.IntEnum):
+class SenderStatus(CodeEnum):
     """Moderation status of a sender name (``status``).
 
     Unknown codes are tolerated as pseudo-members named ``UNKNOWN_<code>``.
@@ -73,12 +60,8 @@ class SenderStatus(enum.IntEnum):
     DISABLED = 2
     """Disabled: messages may not use it."""
 
-    @classmethod
-    def _missing_(cls, value: object) -> SenderStatus | None:
-        return _pseudo_member(cls, value)
 
-
-class OperatorStatus(enum.IntEnum):
+class OperatorStatus(CodeEnum):
     """Registration status of a sender name at one operator (``<operator>_status``).
 
     Unknown codes are tolerated as pseudo-members named ``UNKNOWN_<code>``.
@@ -98,10 +81,6 @@ class OperatorStatus(enum.IntEnum):
     """Not enough money on the account to pay the registration."""
     DOCUMENTS_REQUIRED = 8
     """The operator asks for supporting documents."""
-
-    @classmethod
-    def _missing_(cls, value: object) -> OperatorStatus | None:
-        return _pseudo_member(cls, value)
 
 
 class SenderOperator(enum.StrEnum):
