@@ -8,12 +8,10 @@ change, so a mistake never costs a request.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Final
-
-from .params import join_phones
 
 __all__ = [
     "SMSC_DATE",
@@ -23,10 +21,12 @@ __all__ = [
     "check_flag",
     "check_id",
     "check_ids",
+    "check_known",
     "check_page_size",
     "check_recipients",
     "check_single",
     "check_str",
+    "check_texts",
 ]
 
 SMSC_DATE: Final = "%d.%m.%Y"
@@ -72,6 +72,8 @@ def check_recipients(value: object, name: str) -> str:
     """
     if not isinstance(value, str | Sequence):
         raise TypeError(f"{name} must be a str or a sequence of str, not {type(value).__name__}")
+    from .params import join_phones  # here: params imports this module
+
     return join_phones(value, what=name)
 
 
@@ -194,3 +196,35 @@ def check_amount(value: object, name: str, *, allow_negative: bool = False) -> s
         sign = "non-zero" if allow_negative else "positive"
         raise ValueError(f"{name} must be a {sign} amount, got {value!r}")
     return format(amount, "f")
+
+
+def check_known(given: Iterable[str], known: Collection[str], what: str) -> None:
+    """Refuse keyword options a method does not know, naming them and the known ones.
+
+    Raises:
+        TypeError: a name of ``given`` is not in ``known``.
+    """
+    unknown = set(given).difference(known)
+    if unknown:
+        raise TypeError(
+            f"unknown {what}(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}"
+        )
+
+
+def check_texts(
+    given: Mapping[str, object], wire_names: Mapping[str, str], *, emails: Collection[str] = ()
+) -> dict[str, str]:
+    """Return the text options present in ``given`` as form fields under SMSC's names.
+
+    Raises:
+        TypeError: a value that is not a str.
+        ValueError: an empty value, or an option named in ``emails`` without an ``@``.
+    """
+    fields: dict[str, str] = {}
+    for key, wire in wire_names.items():
+        if key in given:
+            text = check_str(given[key], key)
+            if key in emails and "@" not in text:
+                raise ValueError(f"{key} must be an e-mail address, got {text!r}")
+            fields[wire] = text
+    return fields

@@ -26,6 +26,7 @@ from ._validate import (
     check_date,
     check_id,
     check_ids,
+    check_known,
     check_page_size,
     check_recipients,
     check_single,
@@ -221,11 +222,7 @@ class Contacts(Namespace):
         return item
 
     def _details(self, fields: dict[str, str], details: ContactDetails) -> dict[str, str]:
-        unknown = set(details) - _DETAIL_NAMES
-        if unknown:
-            raise TypeError(
-                f"unknown contact detail(s) {sorted(unknown)}; use {sorted(_DETAIL_NAMES)}"
-            )
+        check_known(details, _DETAIL_NAMES, "contact detail")
         others = details.get("others")
         birthday = details.get("birthday")
         return _put(

@@ -16,6 +16,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Final, TypedDict
 
+from ._validate import check_known
+
 __all__ = [
     "Attachment",
     "MessageKind",
@@ -344,12 +346,7 @@ def encode_send_options(
         TypeError: an unknown option, or a value of the wrong type.
         ValueError: a value out of SMSC's range.
     """
-    unknown = set(options) - _OPTION_NAMES
-    if unknown:
-        raise TypeError(
-            f"unknown send option(s) {', '.join(sorted(unknown))}; "
-            f"known: {', '.join(sorted(_OPTION_NAMES))}"
-        )
+    check_known(options, _OPTION_NAMES, "send option")
     fields: dict[str, str] = {}
     for name in ("sender", "fileurl", "userip", "imgcode", "pp"):
         if name in options:

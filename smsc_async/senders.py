@@ -25,7 +25,14 @@ import msgspec
 from ._api import Namespace, decoder, paginate
 from ._codes import CodeEnum
 from ._endpoints import Endpoint
-from ._validate import check_date, check_id, check_page_size, check_str
+from ._validate import (
+    check_date,
+    check_id,
+    check_known,
+    check_page_size,
+    check_str,
+    check_texts,
+)
 
 __all__ = [
     "MAX_PAGE_SIZE",
@@ -265,19 +272,8 @@ _DIGITAL: Final = re.compile(r"\+?\d{5,15}")
 
 
 def _detail_fields(details: dict[str, object]) -> dict[str, str]:
-    unknown = set(details) - _DETAIL_NAMES
-    if unknown:
-        raise TypeError(
-            f"unknown sender detail(s) {', '.join(sorted(unknown))}; "
-            f"known: {', '.join(sorted(_DETAIL_NAMES))}"
-        )
-    fields: dict[str, str] = {}
-    for key, wire in _TEXT_DETAILS.items():
-        if key in details:
-            text = check_str(details[key], key)
-            if key in _EMAILS and "@" not in text:
-                raise ValueError(f"{key} must be an e-mail address, got {text!r}")
-            fields[wire] = text
+    check_known(details, _DETAIL_NAMES, "sender detail")
+    fields = check_texts(details, _TEXT_DETAILS, emails=_EMAILS)
     operators = details.get("register_with")
     if operators is not None:
         if isinstance(operators, str) or not isinstance(operators, Collection):

@@ -30,7 +30,9 @@ from ._validate import (
     check_date,
     check_flag,
     check_id,
+    check_known,
     check_str,
+    check_texts,
 )
 from ._wire import decode
 
@@ -305,19 +307,8 @@ def _flags(value: object) -> dict[str, str]:
 
 
 def _settings_fields(settings: dict[str, object]) -> dict[str, str]:
-    unknown = set(settings) - _SETTING_NAMES
-    if unknown:
-        raise TypeError(
-            f"unknown subclient setting(s) {', '.join(sorted(unknown))}; "
-            f"known: {', '.join(sorted(_SETTING_NAMES))}"
-        )
-    fields: dict[str, str] = {}
-    for key, wire in _TEXTS.items():
-        if key in settings:
-            text = check_str(settings[key], key)
-            if key in _EMAIL_KEYS and "@" not in text:
-                raise ValueError(f"{key} must be an e-mail address, got {text!r}")
-            fields[wire] = text
+    check_known(settings, _SETTING_NAMES, "subclient setting")
+    fields = check_texts(settings, _TEXTS, emails=_EMAIL_KEYS)
     for key, (wire, lo, hi) in _NUMBERS.items():
         if key in settings:
             fields[wire] = str(_whole(settings[key], key, lo, hi))

@@ -21,10 +21,12 @@ from smsc_async._validate import (
     check_flag,
     check_id,
     check_ids,
+    check_known,
     check_page_size,
     check_recipients,
     check_single,
     check_str,
+    check_texts,
 )
 
 
@@ -175,6 +177,9 @@ def test_argument_checks_return_form_values() -> None:
     assert check_amount(Decimal("10.50"), "sum") == "10.50"
     assert check_amount("-5", "sum", allow_negative=True) == "-5"
     assert check_amount(7, "sum") == "7"
+    check_known({"a": 1}, {"a", "b"}, "option")
+    wire = {"email": "mail", "name": "fio"}
+    assert check_texts({"email": " a@b.c ", "x": 1}, wire, emails={"email"}) == {"mail": "a@b.c"}
 
 
 @pytest.mark.parametrize(
@@ -205,6 +210,17 @@ def test_argument_checks_return_form_values() -> None:
         (lambda: check_amount(0, "sum"), ValueError, "positive"),
         (lambda: check_amount(-1, "sum"), ValueError, "positive"),
         (lambda: check_amount("NaN", "sum"), ValueError, "sum"),
+        (
+            lambda: check_known({"c", "a"}, {"a", "b"}, "option"),
+            TypeError,
+            r"option\(s\) c; known: a, b",
+        ),
+        (
+            lambda: check_texts({"email": "ab"}, {"email": "m"}, emails={"email"}),
+            ValueError,
+            "e-mail address",
+        ),
+        (lambda: check_texts({"name": 5}, {"name": "fio"}), TypeError, "name must be a str"),
     ],
 )
 def test_argument_checks_say_what_to_change(call: Any, error: type[Exception], hint: str) -> None:
