@@ -16,7 +16,7 @@ import aiohttp
 
 from . import _endpoints as ep
 from ._api import Progress, Requester, decode_answer
-from ._limits import MAX_IN_FLIGHT, Gate, LocalGate, WaitPolicy, charges_for
+from ._limits import MAX_IN_FLIGHT, Charge, Gate, LocalGate, WaitPolicy, charges_for
 from ._messaging import MessagingCommands
 from ._transport import (
     DEFAULT_MAX_BODY,
@@ -297,6 +297,47 @@ class SMSCClient(MessagingCommands, HistoryCommands, ServiceCommands, Requester)
             raise RuntimeError("SMSCClient is not open: use 'async with SMSCClient(...)' first")
         return self._transport
 
+    def _prepared(
+        self, endpoint: ep.Endpoint[Any], fields: Mapping[str, str]
+    ) -> tuple[tuple[Charge, ...], dict[str, str]]:
+        """Return what a command is charged at the gate and the form it sends."""
+        request = {**fields, **endpoint.command}
+        body = {**request, **self._auth, "fmt": "3", "charset": "utf-8"}
+        return charges_for(endpoint.name, request), body
+
+    def _url(self, endpoint: ep.Endpoint[Any], attempt: int) -> str:
+        # Attempts alternate between the primary server and the backups.
+        return f"{self._roots[attempt % len(self._roots)]}/sys/{endpoint.script}"
+
+    @contextlib.asynccontextmanager
+    async def _slot(self, charges: tuple[Charge, ...]) -> AsyncIterator[None]:
+        """Hold a place at the gate for one attempt; give it back if SMSC was never reached."""
+        async with self._gate.admit(
+            self._account, charges, self._policy, max_in_flight=self._max_in_flight
+        ) as ticket:
+            try:
+                yield
+            except ConnectError:
+                ticket.refund()  # never reached SMSC: it must not count in the windows
+                raise
+
+    def _retry_delay(
+        self, endpoint: ep.Endpoint[Any], exc: TransportError | HTTPStatusError, attempt: int
+    ) -> float | None:
+        """Return the pause before retry number ``attempt``, or ``None`` to give up."""
+        if attempt > self._max_retries or not is_retryable(exc, safe=endpoint.safe):
+            return None
+        delay = backoff_delay(attempt, base=self._backoff[0], cap=self._backoff[1])
+        log.debug(
+            "retrying %s (retry %d of %d) in %.2f s after %s",
+            endpoint.script,
+            attempt,
+            self._max_retries,
+            delay,
+            exc,
+        )
+        return delay
+
     async def _post(
         self,
         endpoint: ep.Endpoint[Any],
@@ -309,36 +350,19 @@ class SMSCClient(MessagingCommands, HistoryCommands, ServiceCommands, Requester)
         ``progress.started`` is set once a request has been handed to the network.
         """
         transport = self._require_transport()
-        request = {**fields, **endpoint.command}
-        charges = charges_for(endpoint.name, request)
-        body = {**request, **self._auth, "fmt": "3", "charset": "utf-8"}
+        charges, body = self._prepared(endpoint, fields)
         attempt = 0
         while True:
-            url = f"{self._roots[attempt % len(self._roots)]}/sys/{endpoint.script}"
             try:
-                async with self._gate.admit(
-                    self._account, charges, self._policy, max_in_flight=self._max_in_flight
-                ) as ticket:
+                async with self._slot(charges):
                     if progress is not None:
                         progress.started = True
-                    try:
-                        return await transport.post(url, _form(body, files))
-                    except ConnectError:
-                        ticket.refund()  # never reached SMSC: it must not count in the windows
-                        raise
+                    return await transport.post(self._url(endpoint, attempt), _form(body, files))
             except (TransportError, HTTPStatusError) as exc:
                 attempt += 1
-                if attempt > self._max_retries or not is_retryable(exc, safe=endpoint.safe):
+                delay = self._retry_delay(endpoint, exc, attempt)
+                if delay is None:
                     raise
-                delay = backoff_delay(attempt, base=self._backoff[0], cap=self._backoff[1])
-                log.debug(
-                    "retrying %s (retry %d of %d) in %.2f s after %s",
-                    endpoint.script,
-                    attempt,
-                    self._max_retries,
-                    delay,
-                    exc,
-                )
                 await sleep(delay)
 
     @contextlib.asynccontextmanager
@@ -350,41 +374,27 @@ class SMSCClient(MessagingCommands, HistoryCommands, ServiceCommands, Requester)
         idle_timeout: float | None = None,
     ) -> AsyncIterator[StreamedBody]:
         transport = self._require_transport()
-        request = {**fields, **endpoint.command}
-        charges = charges_for(endpoint.name, request)
-        body = {**request, **self._auth, "fmt": "3", "charset": "utf-8"}
+        charges, body = self._prepared(endpoint, fields)
         attempt = 0
         handed_over = False
         while True:
-            url = f"{self._roots[attempt % len(self._roots)]}/sys/{endpoint.script}"
             try:
-                async with self._gate.admit(
-                    self._account, charges, self._policy, max_in_flight=self._max_in_flight
-                ) as ticket:
-                    try:
-                        async with transport.stream(url, body, idle_timeout=idle_timeout) as got:
-                            handed_over = True
-                            yield got
-                            return
-                    except ConnectError:
-                        ticket.refund()  # never reached SMSC: it must not count in the windows
-                        raise
-            except (TransportError, HTTPStatusError) as exc:
-                attempt += 1
-                if (
-                    handed_over
-                    or attempt > self._max_retries
-                    or not is_retryable(exc, safe=endpoint.safe)
+                async with (
+                    self._slot(charges),
+                    transport.stream(
+                        self._url(endpoint, attempt), body, idle_timeout=idle_timeout
+                    ) as got,
                 ):
+                    handed_over = True
+                    yield got
+                    return
+            except (TransportError, HTTPStatusError) as exc:
+                if handed_over:
+                    raise  # the body was being read: nothing is repeated
+                attempt += 1
+                delay = self._retry_delay(endpoint, exc, attempt)
+                if delay is None:
                     raise
-                delay = backoff_delay(attempt, base=self._backoff[0], cap=self._backoff[1])
-                log.debug(
-                    "retrying %s (retry %d) in %.2f s after %s",
-                    endpoint.script,
-                    attempt,
-                    delay,
-                    exc,
-                )
                 await sleep(delay)
 
     async def _request(self, endpoint: ep.Endpoint[T], fields: Mapping[str, str]) -> T:
