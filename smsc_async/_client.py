@@ -18,6 +18,7 @@ from . import _endpoints as ep
 from ._api import Progress, Requester, decode_answer
 from ._limits import MAX_IN_FLIGHT, Charge, Gate, LocalGate, WaitPolicy, charges_for
 from ._messaging import MessagingCommands
+from ._rules import CALLER_FIELDS
 from ._transport import (
     DEFAULT_MAX_BODY,
     StreamedBody,
@@ -51,8 +52,6 @@ log = logging.getLogger("smsc_async")
 
 T = TypeVar("T")
 
-# Fields the client sets on every request; call() refuses them.
-_RESERVED = frozenset({"login", "psw", "apikey", "fmt", "charset"})
 _SMSC_HOSTS = frozenset({"smsc.ru", "smscentre.com", "smsc.kz", "smsc.ua"})
 
 
@@ -450,7 +449,7 @@ class SMSCClient(MessagingCommands, HistoryCommands, ServiceCommands, Requester)
             TypeError: a parameter value of a type that cannot be sent.
             APIError: SMSC answered an error (subclass chosen by script and code).
         """
-        reserved = sorted(_RESERVED & params.keys())
+        reserved = sorted(CALLER_FIELDS & params.keys())
         if reserved:
             raise ValueError(f"call() sets {', '.join(reserved)} itself; leave them out")
         fields = encode_form(params)

@@ -16,6 +16,7 @@ from types import MappingProxyType
 from typing import Final, Literal
 
 __all__ = [
+    "CALLER_FIELDS",
     "CONCURRENCY_RULE",
     "DEFAULT_RULES",
     "MAX_IN_FLIGHT",
@@ -32,9 +33,10 @@ MAX_IN_FLIGHT: Final = 14
 CONCURRENCY_RULE: Final = "concurrency"
 """The ``rule`` of a :class:`RateLimitedError` raised because ``max_wait`` ran out on the cap."""
 
-# Fields that never make two requests different for SMSC's "identical" check: credentials and
-# the answer format are about the caller, not about the request.
-_NOT_IDENTITY: Final = frozenset({"login", "psw", "apikey", "fmt", "charset"})
+# These never make two requests different for SMSC's "identical" check (credentials and the
+# answer format are about the caller, not about the request), and call() refuses them.
+CALLER_FIELDS: Final = frozenset({"login", "psw", "apikey", "fmt", "charset"})
+"""Fields the client puts on every request (credentials and answer format)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +132,7 @@ def _identity(endpoint: str, rule: Rule, fields: Mapping[str, str]) -> bytes:
         msg_id = fields.get("id", "").strip().rstrip(",").strip()
         phone = "".join(ch for ch in fields.get("phone", "") if ch.isdigit())
         return _digest(("message", msg_id, phone))
-    drop = _NOT_IDENTITY | rule.ignore
+    drop = CALLER_FIELDS | rule.ignore
     parts = ["identical", endpoint]
     kept = (
         (k, v) for k, v in fields.items() if k not in drop and (not rule.only or k in rule.only)
