@@ -102,16 +102,21 @@ class Requester:
         """Send a command whose answer is only "OK"."""
         decode_ok(endpoint.script, await self._post(endpoint, fields))
 
-    async def _request_list(
-        self, endpoint: Endpoint[list[T]], fields: Mapping[str, str]
-    ) -> list[T]:
-        """Send a list command; "no records found" (error 3) is an empty list."""
+    async def _request_found(self, endpoint: Endpoint[T], fields: Mapping[str, str]) -> T | None:
+        """Send a command that lists records; "no records found" (error 3) is ``None``."""
         try:
             return await self._request(endpoint, fields)
         except APIError as exc:
             if exc.code == NO_RECORDS:
-                return []
+                return None
             raise
+
+    async def _request_list(
+        self, endpoint: Endpoint[list[T]], fields: Mapping[str, str]
+    ) -> list[T]:
+        """Send a list command; "no records found" (error 3) is an empty list."""
+        found = await self._request_found(endpoint, fields)
+        return [] if found is None else found
 
     async def _request_bytes(self, endpoint: Endpoint[Any], fields: Mapping[str, str]) -> bytes:
         """Send a command that answers a file; an SMSC error in its place still raises."""

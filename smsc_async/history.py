@@ -19,7 +19,7 @@ from typing import Final
 
 import msgspec
 
-from ._api import NO_RECORDS, Requester, decoder, paginate
+from ._api import Requester, decoder, paginate
 from ._endpoints import Endpoint
 from ._validate import (
     SMSC_DATE,
@@ -31,7 +31,6 @@ from ._validate import (
     check_single,
     check_str,
 )
-from .errors import APIError
 from .models import MessageState, _moscow_naive_to_utc
 
 __all__ = [
@@ -569,13 +568,10 @@ class HistoryCommands(Requester):
             fields["mycur"] = "1"
         if check_flag(electronic_balance, "electronic_balance") == "1":
             fields["balance2"] = "1"
-        try:
-            answer = await self._request(STATISTICS, fields)
-        except APIError as exc:
-            # Not _request_list (the answer may be one object), but the same list policy.
-            if exc.code == NO_RECORDS:
-                return []
-            raise
+        # The answer may be one object or a list; "no records" is an empty list, as everywhere.
+        answer = await self._request_found(STATISTICS, fields)
+        if answer is None:
+            return []
         return answer if isinstance(answer, list) else [answer]
 
     async def get_prices(self) -> list[Tariff]:
