@@ -60,8 +60,22 @@ def examples(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Benchmark the client against raw aiohttp on the emulator; print the tables.
 
-    Per-request cost (posargs go to this one), then a 1 GiB streamed export download.
+    Per-request cost (posargs go to this one), a 1 GiB streamed export download, saturation,
+    limiter memory and import time, then bulk send and bulk status of 100,000 messages.
     """
     session.install(".")
     session.run("python", str(ROOT / "tests" / "bench" / "bench_requests.py"), *session.posargs)
     session.run("python", str(ROOT / "tests" / "bench" / "bench_exports.py"))
+    session.run("python", str(ROOT / "tests" / "bench" / "bench_limits.py"))
+    session.run("python", str(ROOT / "tests" / "bench" / "bench_bulk.py"))
+
+
+@nox.session(python=PYTHON)
+def load(session: nox.Session) -> None:
+    """Load and fault runs: 100,000 requests against the emulator with its rules on.
+
+    One client and several clients of one login, then the same under injected faults; prints
+    error-9 answers, the most requests in flight, memory growth and duplicate sends.
+    """
+    session.install(".")
+    session.run("python", str(ROOT / "tests" / "bench" / "bench_load.py"), *session.posargs)

@@ -21,6 +21,7 @@ from typing import Any, Final, TypeVar
 import msgspec
 
 from ._endpoints import Endpoint
+from ._rules import WaitPolicy
 from ._transport import StreamedBody
 from ._wire import decode, decode_ok, raise_json_error, raise_plain_error
 from .errors import APIError, ResponseDecodeError
@@ -71,11 +72,12 @@ class Requester:
         fields: Mapping[str, str],
         files: Sequence[tuple[str, bytes]] = (),
         progress: Progress | None = None,
+        policy: WaitPolicy | None = None,
     ) -> bytes:
         """Send one command through the gate and return the raw body.
 
         ``files`` go as multipart ``file0..N``; ``progress.started`` is set once a request has
-        been handed to the network.
+        been handed to the network; ``policy`` replaces the client's wait policy for this one.
         """
         raise NotImplementedError
 

@@ -28,6 +28,7 @@ from ._transport import (
     sleep,
 )
 from ._wire import FormValue, encode_form
+from .bulk import Bulk
 from .contacts import Contacts
 from .documents import Documents
 from .errors import (
@@ -230,6 +231,8 @@ class SMSCClient(MessagingCommands, HistoryCommands, ServiceCommands, Requester)
         """Dedicated numbers for incoming messages (receive_phones.php)."""
         self.exports = Exports(self)
         """Deferred export tasks and their files (downloads.php)."""
+        self.bulk = Bulk(self)
+        """Bulk sends and status tracking at the pace SMSC's rules allow."""
 
     @property
     def base_urls(self) -> tuple[str, ...]:
@@ -309,10 +312,12 @@ class SMSCClient(MessagingCommands, HistoryCommands, ServiceCommands, Requester)
         return f"{self._roots[attempt % len(self._roots)]}/sys/{endpoint.script}"
 
     @contextlib.asynccontextmanager
-    async def _slot(self, charges: tuple[Charge, ...]) -> AsyncIterator[None]:
+    async def _slot(
+        self, charges: tuple[Charge, ...], policy: WaitPolicy | None = None
+    ) -> AsyncIterator[None]:
         """Hold a place at the gate for one attempt; give it back if SMSC was never reached."""
         async with self._gate.admit(
-            self._account, charges, self._policy, max_in_flight=self._max_in_flight
+            self._account, charges, policy or self._policy, max_in_flight=self._max_in_flight
         ) as ticket:
             try:
                 yield
@@ -343,17 +348,19 @@ class SMSCClient(MessagingCommands, HistoryCommands, ServiceCommands, Requester)
         fields: Mapping[str, str],
         files: Sequence[tuple[str, bytes]] = (),
         progress: Progress | None = None,
+        policy: WaitPolicy | None = None,
     ) -> bytes:
         """Send one command through the gate, retrying as the endpoint allows; return the body.
 
-        ``progress.started`` is set once a request has been handed to the network.
+        ``progress.started`` is set once a request has been handed to the network; ``policy``
+        replaces the client's wait policy for this command.
         """
         transport = self._require_transport()
         charges, body = self._prepared(endpoint, fields)
         attempt = 0
         while True:
             try:
-                async with self._slot(charges):
+                async with self._slot(charges, policy):
                     if progress is not None:
                         progress.started = True
                     return await transport.post(self._url(endpoint, attempt), _form(body, files))

@@ -14,6 +14,7 @@ import pytest
 from smsc_async import BadRequestError, NotFoundError, ResponseDecodeError
 from smsc_async._api import Progress, Requester, decoder, paginate
 from smsc_async._endpoints import Endpoint
+from smsc_async._rules import WaitPolicy
 from smsc_async._validate import (
     check_amount,
     check_choice,
@@ -51,6 +52,7 @@ class Canned(Requester):
         fields: Mapping[str, str],
         files: Sequence[tuple[str, bytes]] = (),
         progress: Progress | None = None,
+        policy: WaitPolicy | None = None,
     ) -> bytes:
         self.sent.append({**fields, **endpoint.command})
         return self.bodies.pop(0)
