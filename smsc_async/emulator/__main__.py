@@ -4,7 +4,8 @@ Usage::
 
     python -m smsc_async.emulator --port 8080 [--host 127.0.0.1] [--login demo]
         [--password demo-password] [--apikey demo-apikey] [--balance 1000.00]
-        [--price 2.50] [--no-rules] [--callback-url URL] [--callback-secret SECRET]
+        [--price 2.50] [--no-rules] [--delay SECONDS] [--callback-url URL]
+        [--callback-secret SECRET]
 
 It prints the base URL (e.g. ``http://127.0.0.1:8080``) alone on the first line of
 standard output, then serves until Ctrl-C or SIGTERM. ``--port 0`` picks a free port.
@@ -35,6 +36,16 @@ def _decimal(text: str) -> Decimal:
         raise argparse.ArgumentTypeError(f"not a decimal amount: {text!r}") from None
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"not a number of seconds >= 0: {text!r}")
+    return value
+
+
 def _url(text: str) -> str:
     if not text.startswith(("http://", "https://")):
         raise argparse.ArgumentTypeError(f"not an http(s) URL: {text!r}")
@@ -59,6 +70,12 @@ def _parser() -> argparse.ArgumentParser:
         "--no-rules", action="store_true", help="do not enforce SMSC's limits (error 9)"
     )
     parser.add_argument(
+        "--delay",
+        type=_seconds,
+        default=0.0,
+        help="answer every request after this many seconds (default 0)",
+    )
+    parser.add_argument(
         "--callback-url",
         type=_url,
         default=None,
@@ -81,12 +98,15 @@ def _emulator(args: argparse.Namespace) -> Emulator:
         currency=args.currency,
         price_per_part=args.price,
     )
-    return Emulator(
+    emulator = Emulator(
         [account],
         rules=not args.no_rules,
         callback_url=args.callback_url,
         callback_secret=args.callback_secret or None,
     )
+    if args.delay:
+        emulator.faults.delay(args.delay)
+    return emulator
 
 
 async def _serve(args: argparse.Namespace) -> None:
