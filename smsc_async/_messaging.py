@@ -108,6 +108,7 @@ class MessagingCommands(Requester):
 
     # Set by SMSCClient.__init__.
     _new_id: Callable[[], int | str]
+    _max_in_flight: int
     _reconcile: bool
     _reconcile_delay: float
 

@@ -22,6 +22,8 @@ Everything the library raises on purpose derives from :class:`SMSCError`::
     ├── HTTPStatusError             a non-200 HTTP answer, e.g. an HTML 502 page (.status)
     ├── ResponseDecodeError         a body that is neither a result nor an error (.body_prefix)
     ├── SendOutcomeUnknownError     a send may or may not have been accepted (.message_id)
+    ├── RecipientRejectedError      bulk send: SMSC took the request but refused one number
+    ├── StatusWaitTimeoutError      bulk status: not every message settled in time (.pending)
     ├── ExportError                 a deferred export did not complete (.task_id, .status)
     │   ├── ExportCancelledError    status 3: the task was cancelled
     │   ├── ExportFailedError       status 4: the task failed at SMSC
@@ -37,6 +39,12 @@ No exception message or attribute ever holds a password or an API key.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .models import MessageStatus
 
 __all__ = [
     "APIError",
@@ -58,11 +66,13 @@ __all__ = [
     "NotFoundError",
     "OperationFailedError",
     "RateLimitedError",
+    "RecipientRejectedError",
     "RequestTimeoutError",
     "ResponseDecodeError",
     "SMSCError",
     "SendOutcomeUnknownError",
     "ServerRateLimitError",
+    "StatusWaitTimeoutError",
     "TransportError",
     "UndeliverableError",
     "api_error_class",
@@ -302,6 +312,62 @@ class SendOutcomeUnknownError(SMSCError):
             f"the send with message id {message_id!r} may or may not have been accepted{how}; "
             "it was not re-sent"
         )
+
+
+class RecipientRejectedError(SMSCError):
+    """SMSC accepted a bulk send request but refused one of its numbers (no message was sent).
+
+    SMSC lists such a number in the per-number details of its answer, with the status and
+    error it would report for the message (e.g. status 22, invalid number).
+
+    Attributes:
+        message_id: The id of the send.php request that carried the number.
+        phone: The number as SMSC read it.
+        status: The status code SMSC gave it (a :class:`~smsc_async.MessageState` code).
+        error: The error code SMSC gave it (0 when none was given).
+    """
+
+    def __init__(self, message_id: int | str, phone: str, *, status: int, error: int) -> None:
+        self.message_id = message_id
+        self.phone = phone
+        self.status = status
+        self.error = error
+        super().__init__(
+            f"SMSC refused number {phone!r} of send {message_id!r}: status {status}, "
+            f"error {error}; nothing was sent to it"
+        )
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (
+            _rebuild_rejected,
+            (type(self), self.message_id, self.phone, self.status, self.error),
+        )
+
+
+def _rebuild_rejected(
+    cls: type[RecipientRejectedError], message_id: int | str, phone: str, status: int, error: int
+) -> RecipientRejectedError:
+    return cls(message_id, phone, status=status, error=error)
+
+
+class StatusWaitTimeoutError(SMSCError, TimeoutError):
+    """Not every message reached a settled status in the time the caller gave.
+
+    Attributes:
+        pending: The last status seen of each message still unsettled (``MessageStatus``
+            objects, with ``id`` and ``phone`` set), in the order they were given.
+    """
+
+    def __init__(self, pending: Sequence[MessageStatus], timeout: float) -> None:
+        self.pending: tuple[MessageStatus, ...] = tuple(pending)
+        self.timeout = timeout
+        super().__init__(
+            f"{len(self.pending)} message(s) had not settled after {timeout:g} s; "
+            "their last statuses are in .pending"
+        )
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.pending, self.timeout))
 
 
 class ExportError(SMSCError):

@@ -69,6 +69,16 @@ class MessageState(CodeEnum):
         """
         return self not in _NON_FINAL
 
+    @property
+    def is_settled(self) -> bool:
+        """Whether the message has an outcome: delivered, read, or any final status.
+
+        This is what waiting for a send to finish means: a delivered SMS stays "delivered"
+        (only e-mails and tracked links move on), while queued, sent and insufficient-funds
+        messages may still change.
+        """
+        return self in _DONE or self not in _NON_FINAL
+
 
 _NON_FINAL = frozenset(
     {
@@ -79,6 +89,7 @@ _NON_FINAL = frozenset(
         MessageState.INSUFFICIENT_FUNDS,
     }
 )
+_DONE = frozenset({MessageState.DELIVERED, MessageState.READ})
 
 
 class _Result(msgspec.Struct, frozen=True, kw_only=True):

@@ -25,6 +25,7 @@ __all__ = [
     "Translit",
     "Voice",
     "encode_list",
+    "encode_list_line",
     "encode_send_options",
     "join_phones",
     "new_message_id",
@@ -391,6 +392,31 @@ def encode_send_options(
     return fields
 
 
+def encode_list_line(phones: str | Sequence[str], text: object) -> tuple[str, str]:
+    r"""Check one personalised message and encode it as a line of send.php's ``list=``.
+
+    Returns:
+        The recipients joined by commas, and the line ``phones:text`` (a newline inside the text
+        written as the two characters ``\n``).
+
+    Raises:
+        TypeError: a recipient or the text of the wrong type.
+        ValueError: an empty recipient or text, a recipient holding ``:``/``;``, a text too long,
+            or a text holding a literal backslash-n that SMSC would turn into a line break.
+    """
+    joined = join_phones(phones, what="list recipient")
+    if ":" in joined or ";" in joined:
+        raise ValueError(f"list recipient {phones!r} must not contain ':' or ';'")
+    checked = check_text(text, MessageKind.SMS)
+    if "\\n" in checked:
+        raise ValueError(
+            f"text for {phones!r} contains a literal backslash-n, which list= would turn "
+            "into a line break; send that message on its own"
+        )
+    escaped = checked.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\\n")
+    return joined, f"{joined}:{escaped}"
+
+
 def encode_list(
     messages: Mapping[str, str] | Iterable[tuple[str, str]],
 ) -> tuple[str, str, str]:
@@ -416,17 +442,8 @@ def encode_list(
     lines: list[str] = []
     first = first_text = ""
     for phones, text in pairs:
-        joined = join_phones(phones, what="list recipient")
-        if ":" in joined or ";" in joined:
-            raise ValueError(f"list recipient {phones!r} must not contain ':' or ';'")
-        check_text(text, MessageKind.SMS)
-        if "\\n" in text:
-            raise ValueError(
-                f"text for {phones!r} contains a literal backslash-n, which list= would turn "
-                "into a line break; send that message on its own"
-            )
-        escaped = text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\\n")
-        lines.append(f"{joined}:{escaped}")
+        joined, line = encode_list_line(phones, text)
+        lines.append(line)
         if not first:
             first, first_text = joined.split(",", 1)[0], text
     if not lines:
