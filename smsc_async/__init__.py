@@ -4,25 +4,17 @@ Start with :class:`SMSCClient`. Messaging, history and lookups are flat methods
 (``smsc.send_sms``, ``smsc.iter_history``, ``smsc.get_operator``); the other families are
 namespaces on the client (``smsc.contacts``, ``smsc.mail_contacts``, ``smsc.senders``,
 ``smsc.subclients``, ``smsc.documents``, ``smsc.templates``, ``smsc.operator_templates``,
-``smsc.jobs``, ``smsc.inbound_numbers``), and ``smsc.call()`` reaches anything else. Every
-error it raises on purpose derives from
-:class:`SMSCError` (see :mod:`smsc_async.errors` for the tree). :mod:`smsc_async.emulator`
-is a local SMSC double for tests and examples.
+``smsc.jobs``, ``smsc.inbound_numbers``, ``smsc.exports``, ``smsc.bulk``), and ``smsc.call()``
+reaches anything else. Every error it raises on purpose derives from :class:`SMSCError` (see
+:mod:`smsc_async.errors` for the tree). :mod:`smsc_async.emulator` is a local SMSC double for
+tests and examples.
 """
 
+from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from ._client import Region, SMSCClient
 from ._limits import Charge, Gate, LocalGate, Rule, Ticket, WaitPolicy
-from .contacts import (
-    BlacklistEntry,
-    BlacklistType,
-    Contact,
-    ContactDetails,
-    ContactGroup,
-    Contacts,
-)
-from .documents import Documents
 from .errors import (
     APIError,
     AuthenticationError,
@@ -43,15 +35,16 @@ from .errors import (
     NotFoundError,
     OperationFailedError,
     RateLimitedError,
+    RecipientRejectedError,
     RequestTimeoutError,
     ResponseDecodeError,
     SendOutcomeUnknownError,
     ServerRateLimitError,
     SMSCError,
+    StatusWaitTimeoutError,
     TransportError,
     UndeliverableError,
 )
-from .exports import Download, ExportRow, Exports, ExportStatus, ExportTask
 from .history import (
     IncomingMessage,
     OperatorInfo,
@@ -60,34 +53,9 @@ from .history import (
     StatisticsRow,
     Tariff,
 )
-from .jobs import Job, Jobs, JobStatus, RepeatPeriod
 from .models import Balance, CostResult, MessageState, MessageStatus, PhoneDetail, SendResult
 from .params import Attachment, MessageKind, SendOptions, Translit, Voice
-from .senders import (
-    OperatorStatus,
-    SenderDetails,
-    SenderName,
-    SenderOperator,
-    Senders,
-    SenderStatus,
-)
 from .service import InboundNumber, InboundNumbers, WaitCallResult
-from .subclients import (
-    Currency,
-    Subclients,
-    SubclientSettings,
-    SubclientStats,
-    SubclientStatsDetail,
-    SubclientType,
-)
-from .templates import (
-    OperatorTemplate,
-    OperatorTemplateKind,
-    OperatorTemplates,
-    Template,
-    TemplateFormat,
-    Templates,
-)
 
 __all__ = [
     "APIError",
@@ -97,6 +65,8 @@ __all__ = [
     "Balance",
     "BlacklistEntry",
     "BlacklistType",
+    "Bulk",
+    "BulkSendItem",
     "CallConfirmationEvent",
     "CallbackError",
     "CallbackEvent",
@@ -149,6 +119,7 @@ __all__ = [
     "OperatorTemplates",
     "PhoneDetail",
     "RateLimitedError",
+    "RecipientRejectedError",
     "Region",
     "RepeatPeriod",
     "RequestTimeoutError",
@@ -168,6 +139,7 @@ __all__ = [
     "ServerRateLimitError",
     "ShortLinkStats",
     "StatisticsRow",
+    "StatusWaitTimeoutError",
     "SubclientSettings",
     "SubclientStats",
     "SubclientStatsDetail",
@@ -194,26 +166,69 @@ __all__ = [
 
 __version__ = "0.1.0"
 
-# The callback receivers need aiohttp.web, which a client that only sends never uses: they are
-# imported on first access, keeping ``import smsc_async`` close to ``import aiohttp`` alone.
-_LAZY_CALLBACKS = frozenset(
-    {
-        "CallbackEvent",
-        "CallbackKind",
-        "CallConfirmationEvent",
-        "EventHandler",
-        "IncomingMessageEvent",
-        "MessageStatusEvent",
-        "callback_app",
-        "callback_handler",
-        "callback_signature",
-        "parse_callback",
-        "parse_callback_body",
-        "verify_signature",
-    }
-)
+# Imported on first access: the callback receivers need aiohttp.web, which a client that only
+# sends never uses, and the command families reached through a client namespace (contacts,
+# senders, exports, ...) cost import time that sending does not need. ``import smsc_async``
+# stays close to ``import aiohttp`` alone; each name below loads its module when first read.
+_LAZY: dict[str, str] = {
+    name: module
+    for module, names in {
+        "bulk": ("Bulk", "BulkSendItem"),
+        "callbacks": (
+            "CallbackEvent",
+            "CallbackKind",
+            "CallConfirmationEvent",
+            "EventHandler",
+            "IncomingMessageEvent",
+            "MessageStatusEvent",
+            "callback_app",
+            "callback_handler",
+            "callback_signature",
+            "parse_callback",
+            "parse_callback_body",
+            "verify_signature",
+        ),
+        "contacts": (
+            "BlacklistEntry",
+            "BlacklistType",
+            "Contact",
+            "ContactDetails",
+            "ContactGroup",
+            "Contacts",
+        ),
+        "documents": ("Documents",),
+        "exports": ("Download", "ExportRow", "Exports", "ExportStatus", "ExportTask"),
+        "jobs": ("Job", "Jobs", "JobStatus", "RepeatPeriod"),
+        "senders": (
+            "OperatorStatus",
+            "SenderDetails",
+            "SenderName",
+            "SenderOperator",
+            "Senders",
+            "SenderStatus",
+        ),
+        "subclients": (
+            "Currency",
+            "Subclients",
+            "SubclientSettings",
+            "SubclientStats",
+            "SubclientStatsDetail",
+            "SubclientType",
+        ),
+        "templates": (
+            "OperatorTemplate",
+            "OperatorTemplateKind",
+            "OperatorTemplates",
+            "Template",
+            "TemplateFormat",
+            "Templates",
+        ),
+    }.items()
+    for name in names
+}
 
 if TYPE_CHECKING:
+    from .bulk import Bulk, BulkSendItem
     from .callbacks import (
         CallbackEvent,
         CallbackKind,
@@ -228,13 +243,51 @@ if TYPE_CHECKING:
         parse_callback_body,
         verify_signature,
     )
+    from .contacts import (
+        BlacklistEntry,
+        BlacklistType,
+        Contact,
+        ContactDetails,
+        ContactGroup,
+        Contacts,
+    )
+    from .documents import Documents
+    from .exports import Download, ExportRow, Exports, ExportStatus, ExportTask
+    from .jobs import Job, Jobs, JobStatus, RepeatPeriod
+    from .senders import (
+        OperatorStatus,
+        SenderDetails,
+        SenderName,
+        SenderOperator,
+        Senders,
+        SenderStatus,
+    )
+    from .subclients import (
+        Currency,
+        Subclients,
+        SubclientSettings,
+        SubclientStats,
+        SubclientStatsDetail,
+        SubclientType,
+    )
+    from .templates import (
+        OperatorTemplate,
+        OperatorTemplateKind,
+        OperatorTemplates,
+        Template,
+        TemplateFormat,
+        Templates,
+    )
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY_CALLBACKS:
-        from . import callbacks
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
 
-        value = getattr(callbacks, name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
+import functools
 import hashlib
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from types import TracebackType
-from typing import Any, Literal, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, Self, TypeVar
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -28,24 +29,26 @@ from ._transport import (
     sleep,
 )
 from ._wire import FormValue, encode_form
-from .bulk import Bulk
-from .contacts import Contacts
-from .documents import Documents
 from .errors import (
     ConnectError,
     HTTPStatusError,
     TransportError,
 )
-from .exports import Exports
 from .history import HistoryCommands
-from .jobs import Jobs
 from .params import (
     new_message_id,
 )
-from .senders import Senders
 from .service import InboundNumbers, ServiceCommands
-from .subclients import Subclients
-from .templates import OperatorTemplates, Templates
+
+if TYPE_CHECKING:
+    from .bulk import Bulk
+    from .contacts import Contacts
+    from .documents import Documents
+    from .exports import Exports
+    from .jobs import Jobs
+    from .senders import Senders
+    from .subclients import Subclients
+    from .templates import OperatorTemplates, Templates
 
 __all__ = ["Region", "SMSCClient"]
 
@@ -211,28 +214,85 @@ class SMSCClient(MessagingCommands, HistoryCommands, ServiceCommands, Requester)
         self._max_body = max_body
         # Reads in flight, by what they ask: an identical read joins the one already running.
         self._joined: dict[tuple[str, tuple[tuple[str, str], ...]], asyncio.Future[bytes]] = {}
-        self.contacts = Contacts(self)
+
+    # -- namespaces ------------------------------------------------------------------------
+    # Built on first use, and their modules imported only then: a client that only sends never
+    # pays for the contacts, senders or exports code at import time.
+
+    @functools.cached_property
+    def contacts(self) -> Contacts:
         """Phone contacts, groups and the black list (phones.php)."""
-        self.mail_contacts = Contacts(self, email=True)
+        from .contacts import Contacts
+
+        return Contacts(self)
+
+    @functools.cached_property
+    def mail_contacts(self) -> Contacts:
         """E-mail contacts, groups and the black list (mails.php)."""
-        self.senders = Senders(self)
+        from .contacts import Contacts
+
+        return Contacts(self, email=True)
+
+    @functools.cached_property
+    def senders(self) -> Senders:
         """Sender names (senders.php)."""
-        self.subclients = Subclients(self)
+        from .senders import Senders
+
+        return Senders(self)
+
+    @functools.cached_property
+    def subclients(self) -> Subclients:
         """Subclients (users.php)."""
-        self.documents = Documents(self)
+        from .subclients import Subclients
+
+        return Subclients(self)
+
+    @functools.cached_property
+    def documents(self) -> Documents:
         """Invoices and acts of subclients (documents.php)."""
-        self.templates = Templates(self)
+        from .documents import Documents
+
+        return Documents(self)
+
+    @functools.cached_property
+    def templates(self) -> Templates:
         """Message templates (templates.php)."""
-        self.operator_templates = OperatorTemplates(self)
+        from .templates import Templates
+
+        return Templates(self)
+
+    @functools.cached_property
+    def operator_templates(self) -> OperatorTemplates:
         """Templates registered with operators (op_templates.php)."""
-        self.jobs = Jobs(self)
+        from .templates import OperatorTemplates
+
+        return OperatorTemplates(self)
+
+    @functools.cached_property
+    def jobs(self) -> Jobs:
         """Mass mailings (jobs.php)."""
-        self.inbound_numbers = InboundNumbers(self)
+        from .jobs import Jobs
+
+        return Jobs(self)
+
+    @functools.cached_property
+    def inbound_numbers(self) -> InboundNumbers:
         """Dedicated numbers for incoming messages (receive_phones.php)."""
-        self.exports = Exports(self)
+        return InboundNumbers(self)
+
+    @functools.cached_property
+    def exports(self) -> Exports:
         """Deferred export tasks and their files (downloads.php)."""
-        self.bulk = Bulk(self)
+        from .exports import Exports
+
+        return Exports(self)
+
+    @functools.cached_property
+    def bulk(self) -> Bulk:
         """Bulk sends and status tracking at the pace SMSC's rules allow."""
+        from .bulk import Bulk
+
+        return Bulk(self)
 
     @property
     def base_urls(self) -> tuple[str, ...]:

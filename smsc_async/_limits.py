@@ -186,7 +186,16 @@ class _Slots:
 class _Core:
     """One account's counts, for the loops of its scope; all of it is guarded by ``lock``."""
 
-    __slots__ = ("admissions", "cap_heads", "drawn", "in_flight", "lock", "logs", "sweep")
+    __slots__ = (
+        "admissions",
+        "cap_heads",
+        "drawn",
+        "expiring",
+        "in_flight",
+        "lock",
+        "logs",
+        "sweep",
+    )
 
     def __init__(self) -> None:
         # Reentrant: a request left inside the gate of a closed loop is finalised by the garbage
@@ -195,6 +204,8 @@ class _Core:
         self.in_flight = 0
         self.cap_heads: dict[_Queue, _Head] = {}  # loops' queues for the cap, while not empty
         self.logs: dict[_LogKey, _Slots] = {}
+        # Every stamp with its log, in stamping order: the logs to look at as time passes.
+        self.expiring: deque[tuple[float, _Slots]] = deque()
         self.drawn = 0  # the numbers that order waiters across loops
         self.admissions = 0
         self.sweep = (_SWEEP_MIN, -math.inf)  # admissions before the next sweep; last sweep
@@ -209,15 +220,29 @@ class _Core:
         if slots.idle() and self.logs.get(slots.ident) is slots:
             del self.logs[slots.ident]
 
-    def count_admission(self, now: float) -> None:
-        """Count one admission and sweep idle logs now and then.
+    def stamp(self, slots: _Slots, expiry: float) -> None:
+        """Record a stamp in ``slots``, due to expire at ``expiry``."""
+        bisect.insort(slots.stamps, expiry)
+        self.expiring.append((expiry, slots))
 
-        A sweep runs every max(256, logs kept by the last sweep) admissions, or after 256
-        admissions once a minute has passed since the last one. It costs O(stored logs), but its
-        interval grows with them and a log outlives its last use by only period + margin, so each
-        log is scanned a few times at most: amortised O(1) per admission, while stored logs stay
-        within a small multiple of the live ones (plus what expired since the last sweep).
+    def count_admission(self, now: float) -> None:
+        """Count one admission and drop the logs that went idle.
+
+        Every stamp is queued with its log in stamping order; the queue's head is looked at on
+        each admission, so a log whose last stamp expired goes at the next admission: O(1)
+        amortised, and the table holds only live logs. Expiries are in order as long as every
+        rule of the account has the same period and margin (SMSC's rules are all per minute);
+        should they differ, a log waits behind a later expiry for at most the difference.
+
+        A full sweep still runs every max(256, logs kept by the last sweep) admissions, or
+        after 256 admissions once a minute has passed since the last one, for logs that left
+        the queue while busy: O(stored logs) per sweep, amortised O(1) per admission.
         """
+        expiring = self.expiring
+        while expiring and expiring[0][0] <= now:
+            _, slots = expiring.popleft()
+            slots.purge(now)
+            self.evict(slots)
         self.admissions += 1
         sweep_at, swept_at = self.sweep
         if self.admissions < _SWEEP_MIN or (
@@ -641,7 +666,7 @@ class _Admission:
                 slots.in_flight -= 1
                 if stamp:
                     expiry = now + rule.period + self._margin
-                    bisect.insort(slots.stamps, expiry)
+                    core.stamp(slots, expiry)
                     for queue in () if here is None else slots.heads:
                         if queue.when > expiry:  # a waiting loop whose timer is now too late
                             _wake(queue, here, wake, direct)
