@@ -136,20 +136,25 @@ class _Deadline(Exception):
     """Set on a waiter's future when its ``max_wait`` runs out."""
 
 
+_NO_HEADS: Final[dict[_Queue, _Head]] = {}  # never written: see _Slots.heads and _Queue.join
+
+
 class _Slots:
     """The sliding-window log of one (rule, key) in a core: slots in flight and expiry stamps.
 
     ``heads`` maps each loop's queue of waiters for this key, while not empty, to its head.
     """
 
-    __slots__ = ("heads", "ident", "in_flight", "limit", "stamps")
+    __slots__ = ("heads", "in_flight", "key", "limit", "rule", "stamps")
 
-    def __init__(self, ident: _LogKey) -> None:
-        self.ident = ident
-        self.limit = ident[0].limit
+    def __init__(self, rule: Rule, key: bytes) -> None:
+        self.rule = rule
+        self.key = key
+        self.limit = rule.limit
         self.in_flight = 0
         self.stamps: list[float] = []  # expiry times (completion + period + margin), sorted
-        self.heads: dict[_Queue, _Head] = {}
+        # Most keys never have a waiter: they share one empty table until join() needs their own.
+        self.heads: dict[_Queue, _Head] = _NO_HEADS
 
     def purge(self, now: float) -> None:
         stamps = self.stamps
@@ -190,7 +195,8 @@ class _Core:
         "admissions",
         "cap_heads",
         "drawn",
-        "expiring",
+        "expiry_logs",
+        "expiry_times",
         "in_flight",
         "lock",
         "logs",
@@ -203,27 +209,47 @@ class _Core:
         self.lock = threading.RLock()
         self.in_flight = 0
         self.cap_heads: dict[_Queue, _Head] = {}  # loops' queues for the cap, while not empty
-        self.logs: dict[_LogKey, _Slots] = {}
-        # Every stamp with its log, in stamping order: the logs to look at as time passes.
-        self.expiring: deque[tuple[float, _Slots]] = deque()
+        # Per rule, then per key: no (rule, key) pair is kept for each of thousands of keys.
+        self.logs: dict[Rule, dict[bytes, _Slots]] = {}
+        # Every stamp's time and log, in stamping order: the logs to look at as time passes.
+        self.expiry_times: deque[float] = deque()
+        self.expiry_logs: deque[_Slots] = deque()
         self.drawn = 0  # the numbers that order waiters across loops
         self.admissions = 0
         self.sweep = (_SWEEP_MIN, -math.inf)  # admissions before the next sweep; last sweep
 
-    def slots(self, ident: _LogKey) -> _Slots:
-        slots = self.logs.get(ident)
+    def slots(self, rule: Rule, key: bytes) -> _Slots:
+        table = self.logs.get(rule)
+        if table is None:
+            table = self.logs[rule] = {}
+        slots = table.get(key)
         if slots is None:
-            slots = self.logs[ident] = _Slots(ident)
+            slots = table[key] = _Slots(rule, key)
         return slots
 
+    def find(self, rule: Rule, key: bytes) -> _Slots | None:
+        table = self.logs.get(rule)
+        return None if table is None else table.get(key)
+
+    def stored(self) -> int:
+        """Return how many (rule, key) logs are kept."""
+        return sum(len(table) for table in self.logs.values())
+
     def evict(self, slots: _Slots) -> None:
-        if slots.idle() and self.logs.get(slots.ident) is slots:
-            del self.logs[slots.ident]
+        table = self.logs.get(slots.rule)
+        if table is not None and slots.idle() and table.get(slots.key) is slots:
+            del table[slots.key]
+            if not table:
+                del self.logs[slots.rule]
 
     def stamp(self, slots: _Slots, expiry: float) -> None:
         """Record a stamp in ``slots``, due to expire at ``expiry``."""
-        bisect.insort(slots.stamps, expiry)
-        self.expiring.append((expiry, slots))
+        if slots.stamps:
+            bisect.insort(slots.stamps, expiry)
+        else:
+            slots.stamps = [expiry]  # sized for one: most keys never hold more
+        self.expiry_times.append(expiry)
+        self.expiry_logs.append(slots)
 
     def count_admission(self, now: float) -> None:
         """Count one admission and drop the logs that went idle.
@@ -238,9 +264,10 @@ class _Core:
         after 256 admissions once a minute has passed since the last one, for logs that left
         the queue while busy: O(stored logs) per sweep, amortised O(1) per admission.
         """
-        expiring = self.expiring
-        while expiring and expiring[0][0] <= now:
-            _, slots = expiring.popleft()
+        times, logs = self.expiry_times, self.expiry_logs
+        while times and times[0] <= now:
+            times.popleft()
+            slots = logs.popleft()
             slots.purge(now)
             self.evict(slots)
         self.admissions += 1
@@ -249,12 +276,12 @@ class _Core:
             self.admissions < sweep_at and now < swept_at + _SWEEP_AFTER
         ):
             return
-        for ident, slots in list(self.logs.items()):
-            slots.purge(now)
-            if slots.idle():
-                del self.logs[ident]
+        for table in list(self.logs.values()):
+            for slots in list(table.values()):
+                slots.purge(now)
+                self.evict(slots)
         self.admissions = 0
-        self.sweep = (max(_SWEEP_MIN, len(self.logs)), now)
+        self.sweep = (max(_SWEEP_MIN, self.stored()), now)
 
 
 class _Queue:
@@ -413,8 +440,9 @@ class _KeyQueue(_Queue):
                 self.timer = None if when == math.inf else loop.call_at(when, self._fire, when)
                 self.when = when
             self.core.evict(slots)
-        if not self.queue and self.waits.get(slots.ident) is self:
-            del self.waits[slots.ident]
+        ident = (slots.rule, slots.key)
+        if not self.queue and self.waits.get(ident) is self:
+            del self.waits[ident]
         _deliver(wake)
 
     def _fire(self, when: float) -> None:
@@ -560,7 +588,7 @@ class _Admission:
         charges, taken = self._charges, self._taken
         with core.lock:  # the fast path, under one lock: every slot free and nobody waiting
             for charge in charges:
-                slots = core.slots((charge.rule, charge.key))  # fetched only now: never stale
+                slots = core.slots(charge.rule, charge.key)  # fetched only now: never stale
                 if not slots.try_take(now):
                     break
                 taken.append((slots, charge.rule))
@@ -596,11 +624,13 @@ class _Admission:
     ) -> None:
         core, ident = where.core, (charge.rule, charge.key)
         with core.lock:
-            slots, queue = core.slots(ident), None
+            slots, queue = core.slots(charge.rule, charge.key), None
             if not slots.try_take(loop.time()):
                 queue = where.waits.get(ident)
                 if queue is None or queue.slots is not slots:
                     queue = where.waits[ident] = _KeyQueue(loop, core, slots, where.waits)
+                if slots.heads is _NO_HEADS:
+                    slots.heads = {}
                 fut = queue.join(slots.heads, 0)
         taken = (slots, charge.rule)
         if queue is not None:
@@ -611,7 +641,7 @@ class _Admission:
         worst, worst_rule = 0.0, ""
         with core.lock:
             for charge in self._charges:
-                slots = core.logs.get((charge.rule, charge.key))
+                slots = core.find(charge.rule, charge.key)
                 if slots is not None:
                     wait = slots.estimate(now, charge.rule.period + self._margin)
                     if wait > worst:
@@ -640,7 +670,7 @@ class _Admission:
             if slots is None:
                 # Concurrency frees whenever some request completes: no estimate is possible.
                 raise RateLimitedError(0.0, CONCURRENCY_RULE) from None
-            rule, now = slots.ident[0], asyncio.get_running_loop().time()
+            rule, now = slots.rule, asyncio.get_running_loop().time()
             with where.core.lock:
                 wait = slots.estimate(now, rule.period + self._margin)
             raise RateLimitedError(wait, rule.name) from None
@@ -785,4 +815,4 @@ class LocalGate:
         if core is None:
             return GateStats(in_flight=0, waiting=0, live_keys=0)
         waiting = 0 if where is None else where.waiting
-        return GateStats(in_flight=core.in_flight, waiting=waiting, live_keys=len(core.logs))
+        return GateStats(in_flight=core.in_flight, waiting=waiting, live_keys=core.stored())

@@ -577,7 +577,7 @@ async def test_mass_cancellation_leaves_clean_queues() -> None:
     assert not state.queue
     assert not state.waits  # the loop's rate queues went with their last waiter
     assert not state.core.cap_heads
-    assert [len(slots.heads) for slots in state.core.logs.values()] == [0]
+    assert [len(s.heads) for t in state.core.logs.values() for s in t.values()] == [0]
     await asyncio.gather(*busy)
     assert (await recorder.request(jobs)).start == 30.0 + 61.0
 

@@ -504,7 +504,7 @@ async def test_a_loop_closed_with_requests_inside_leaks_no_slot() -> None:
     await in_thread(come_by)
     await asyncio.to_thread(collect)
     assert (core.in_flight, core.cap_heads) == (0, {})
-    assert [len(slots.heads) for slots in core.logs.values()] == [0]
+    assert [len(s.heads) for t in core.logs.values() for s in t.values()] == [0]
     assert [ref() for ref in loops] == [None]
 
 
@@ -530,7 +530,7 @@ async def test_a_request_finalised_under_the_lock_does_not_deadlock() -> None:
         core = shared_state(account)
         with core.lock:
             gc.collect()
-            return core.in_flight, len(core.logs[send[0].rule, send[0].key].stamps)
+            return core.in_flight, len(core.logs[send[0].rule][send[0].key].stamps)
 
     done: list[tuple[int, int]] = []
     worker = threading.Thread(target=lambda: done.append(abandon_then_collect_under_the_lock()))
