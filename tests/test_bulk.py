@@ -454,3 +454,26 @@ async def test_status_errors_keep_their_type(emulator: Emulator, client: SMSCCli
     emulator.faults.api_error(1, code=1, script="status.php")
     with pytest.raises(APIError):
         await client.bulk.wait_settled([(1, phone(1))])
+
+
+@pytest.mark.asyncio
+async def test_an_error_in_on_result_stops_the_send_and_reaches_the_caller(
+    emulator: Emulator, client: SMSCClient
+) -> None:
+    def broken(item: BulkSendItem) -> None:
+        raise LookupError("the caller's own bug")
+
+    with pytest.raises(LookupError, match="own bug"):
+        await client.bulk.send(personal(40), max_request_bytes=1500, on_result=broken)
+
+
+@pytest.mark.asyncio
+@pytest.mark.looptime
+async def test_mass_requests_carry_the_detail_level(emulator: Emulator, client: SMSCClient) -> None:
+    pairs = await sent_pairs(client, 40)
+    emulator.clear_requests()
+    got = [s async for s in client.bulk.iter_statuses(pairs, all=1, mass_size=20)]
+    mass = [p for p in statuses(emulator) if p["id"].endswith(",")]
+    assert len(mass) == 1
+    assert mass[0]["all"] == "1"
+    assert {s.message for s in got} == {text for _, text in personal(40)}
