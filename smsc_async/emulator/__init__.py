@@ -28,7 +28,7 @@ from ._app import SCRIPTS, Emulator
 from ._contacts import BlacklistRecord, ContactRecord, GroupRecord
 from ._data import SHARED_NUMBER
 from ._downloads import ExportJob
-from ._faults import Fault, Faults
+from ._faults import Fault, Faults, RandomFaults
 from ._jobs import Mailing
 from ._notify import PostedCallback
 from ._rules import LIMIT_RULES, MAX_IN_FLIGHT, WINDOW_SECONDS, LimitRule
@@ -65,6 +65,7 @@ __all__ = [
     "OwnedNumber",
     "Payment",
     "PostedCallback",
+    "RandomFaults",
     "RecordedFile",
     "RecordedRequest",
     "SenderRecord",

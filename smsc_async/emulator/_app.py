@@ -148,6 +148,10 @@ class Emulator(
         requests: Every request, in arrival order (completed with its answer when done).
         in_flight: Requests being handled now, per login.
         max_in_flight: The most requests in flight at once seen, per login.
+        request_count: Requests received since the start (recorded or not).
+        errors_answered: SMSC error codes answered, per login and code (``{"demo": {9: 2}}``
+            counts two error-9 answers): injected ones too, and errors whose answer a fault
+            then dropped. Requests that name no login count under ``""``.
         base_url: The server root while :meth:`serve` runs, e.g. ``http://127.0.0.1:8080``;
             scripts are at ``base_url + "/sys/<script>.php"``.
     """
@@ -179,6 +183,8 @@ class Emulator(
         self.requests: list[RecordedRequest] = []
         self.in_flight: dict[str, int] = {}
         self.max_in_flight: dict[str, int] = {}
+        self.request_count = 0
+        self.errors_answered: dict[str, dict[int, int]] = {}
         self.base_url: str | None = None
         self._admitted: dict[str, int] = {}
         self._windows = SlidingWindows()
@@ -258,9 +264,11 @@ class Emulator(
         return self._state(login).balance
 
     def clear_requests(self) -> None:
-        """Forget the recorded requests and the in-flight maxima."""
+        """Forget the recorded requests, the in-flight maxima and the request counts."""
         self.requests.clear()
         self.max_in_flight = dict(self.in_flight)
+        self.request_count = 0
+        self.errors_answered.clear()
 
     def reset_limits(self) -> None:
         """Forget every error-9 window count (the in-flight counts stay)."""
@@ -324,6 +332,7 @@ class Emulator(
         state = self._store.authenticate(params)
         login = state.account.login if state is not None else params.get("login") or None
 
+        self.request_count += 1
         record: RecordedRequest | None = None
         records = self.requests
         if self.record_requests:
@@ -372,6 +381,9 @@ class Emulator(
                 self.in_flight[login] -= 1
                 if answer.admitted:
                     self._admitted[login] -= 1
+            if answer.error is not None:
+                codes = self.errors_answered.setdefault(login or "", {})
+                codes[answer.error] = codes.get(answer.error, 0) + 1
             if record is not None and slot < len(records) and records[slot] is record:
                 records[slot] = dataclasses.replace(
                     record,
