@@ -227,6 +227,8 @@ _LAZY: dict[str, str] = {
     for name in names
 }
 
+_LAZY_MODULES = frozenset(_LAZY.values())
+
 if TYPE_CHECKING:
     from .bulk import Bulk, BulkSendItem
     from .callbacks import (
@@ -281,6 +283,8 @@ if TYPE_CHECKING:
 
 
 def __getattr__(name: str) -> Any:
+    if name in _LAZY_MODULES:  # smsc_async.contacts and the like, as before they were lazy
+        return import_module(f".{name}", __name__)
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -815,4 +815,5 @@ class LocalGate:
         if core is None:
             return GateStats(in_flight=0, waiting=0, live_keys=0)
         waiting = 0 if where is None else where.waiting
-        return GateStats(in_flight=core.in_flight, waiting=waiting, live_keys=core.stored())
+        with core.lock:  # other threads may be changing the tables
+            return GateStats(in_flight=core.in_flight, waiting=waiting, live_keys=core.stored())

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import math
 from collections import deque
 from collections.abc import (
@@ -23,6 +24,7 @@ from collections.abc import (
     Callable,
     Coroutine,
     Iterable,
+    Iterator,
     Mapping,
     Sequence,
 )
@@ -42,11 +44,12 @@ from .errors import (
     RateLimitedError,
     RecipientRejectedError,
     ResponseDecodeError,
+    SendOutcomeUnknownError,
     ServerRateLimitError,
     SMSCError,
     StatusWaitTimeoutError,
 )
-from .models import MessageStatus, SendResult
+from .models import MessageState, MessageStatus, SendResult
 from .params import (
     MessageKind,
     SendOptions,
@@ -94,6 +97,8 @@ _AS_IS: Final = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 _FATAL: Final = (AuthenticationError, IPBlockedError)
 _WONT_WAIT: Final = WaitPolicy(on_limit="raise")
 
+log = logging.getLogger("smsc_async")
+
 
 def _form_size(value: str) -> int:
     """Return the length of ``value`` once form-encoded (UTF-8, percent escapes)."""
@@ -140,6 +145,10 @@ class BulkSendItem(msgspec.Struct, frozen=True, kw_only=True):
     def ok(self) -> bool:
         """Whether SMSC accepted the message."""
         return self.error is None
+
+
+class _Overdue(Exception):
+    """A polling round ran into the caller's deadline."""
 
 
 class _Entry(NamedTuple):
@@ -283,12 +292,12 @@ class Bulk(Namespace):
         entries: list[_Entry] = []
         for index, pair in enumerate(pairs):
             phone, text = pair
-            if isinstance(phone, str) and any(sep in phone for sep in ",;"):
+            joined, line = encode_list_line(phone, text)
+            if "," in joined:
                 raise ValueError(
                     f"message {index} is for several numbers ({phone!r}); give one number per "
                     "message, or use send_text() for one text to many numbers"
                 )
-            joined, line = encode_list_line(phone, text)
             entries.append(_Entry(index, joined, line, _form_size(line) + 3, text))
         if not entries:
             raise ValueError("messages is empty; give at least one (phone, text) pair")
@@ -363,15 +372,21 @@ class Bulk(Namespace):
         results: list[BulkSendItem | None] = [None] * count
         pending = iter(chunks)
         fatal: list[SMSCError] = []
+        broken: list[Exception] = []  # what on_result raised: no new request is started then
 
         def record(items: list[BulkSendItem]) -> None:
             for item in items:
                 results[item.index] = item
-                if on_result is not None:
-                    on_result(item)
+                if on_result is not None and not broken:
+                    try:
+                        on_result(item)
+                    except Exception as exc:
+                        broken.append(exc)
 
         async def worker() -> None:
             for chunk in pending:
+                if broken:
+                    return
                 message_id = validate_message_id(client._new_id())
                 if fatal:
                     record(_failed(chunk, message_id, fatal[0]))
@@ -381,18 +396,59 @@ class Bulk(Namespace):
                     sent = await client._submit(
                         dict(chunk.fields), {**options, "id": message_id}, first.phone, first.text
                     )
+                except SendOutcomeUnknownError as exc:
+                    lookup = client._reconcile and len(chunk.entries) > 1
+                    record(
+                        await self._confirm(chunk, message_id)
+                        if lookup
+                        else _failed(chunk, message_id, exc)
+                    )
                 except SMSCError as exc:
                     if isinstance(exc, _FATAL):
                         fatal.append(exc)
                     record(_failed(chunk, message_id, exc))
                 else:
-                    record(_accepted(chunk, sent))
+                    if sent.reconciled and len(chunk.entries) > 1:
+                        record(await self._confirm(chunk, message_id))
+                    else:
+                        record(_accepted(chunk, sent))
 
         workers = min(len(chunks), client._max_in_flight)
         await _run_all([worker() for _ in range(workers)])
+        if broken:
+            raise broken[0]  # after the requests in flight finished: none of them is lost
         done = [item for item in results if item is not None]
         assert len(done) == count  # every message has exactly one result
         return done
+
+    async def _confirm(self, chunk: _Chunk, message_id: int | str) -> list[BulkSendItem]:
+        """Ask status.php, number by number, what a request whose answer was lost did.
+
+        The client's own check looks at one number only; a request carries many, and SMSC may
+        have refused some of them. A number SMSC knows under the request's id was sent; one it
+        does not know is reported unknown (checked), never sent again.
+        """
+        queries = [
+            _Query(e.pos, _status_fields(message_id, e.phone, 0), message_id, e.phone)
+            for e in chunk.entries
+        ]
+        known: dict[int, bool] = {}
+        try:
+            async with contextlib.aclosing(self._statuses(queries, 0, 1)) as statuses:
+                async for pos, status in statuses:
+                    known[pos] = status.status != MessageState.NOT_FOUND
+        except SMSCError as exc:
+            log.debug("send %s: status lookups failed: %s", message_id, exc)
+        items = []
+        for e in chunk.entries:
+            found = known.get(e.pos)
+            error = (
+                None
+                if found
+                else SendOutcomeUnknownError(message_id, e.phone, checked=found is not None)
+            )
+            items.append(BulkSendItem(index=e.pos, phone=e.phone, id=message_id, error=error))
+        return items
 
     # -- statuses --------------------------------------------------------------------------
 
@@ -497,30 +553,43 @@ class Bulk(Namespace):
         queries = _queries(messages, all, mass_size)
         loop = asyncio.get_running_loop()
         deadline = None if timeout is None else loop.time() + timeout
+        last: dict[int, MessageStatus] = {}  # the latest status of each unsettled message
+
+        def overdue() -> StatusWaitTimeoutError:
+            seen = [last[q.pos] for q in queries if q.pos in last]
+            return StatusWaitTimeoutError(seen, timeout or 0.0)
+
         while True:
             started = loop.time()
-            waiting: dict[int, MessageStatus] = {}
-            async with contextlib.aclosing(self._statuses(queries, all, mass_size)) as statuses:
-                async for index, status in statuses:
-                    if status.status.is_settled:
-                        yield index, status
-                    else:
-                        waiting[index] = status
-            if not waiting:
+            polled = self._statuses(queries, all, mass_size, deadline)
+            try:
+                async with contextlib.aclosing(polled) as statuses:
+                    async for index, status in statuses:
+                        if status.status.is_settled:
+                            last.pop(index, None)
+                            yield index, status
+                        else:
+                            last[index] = status
+            except _Overdue:
+                raise overdue() from None
+            queries = [q for q in queries if q.pos in last]
+            if not queries:
                 return
-            queries = [q for q in queries if q.pos in waiting]
             wake = started + interval
             if deadline is not None:
                 if loop.time() >= deadline:
-                    last = [waiting[q.pos] for q in queries]
-                    raise StatusWaitTimeoutError(last, timeout or 0.0)
+                    raise overdue()
                 wake = min(wake, deadline)
             await sleep(max(0.0, wake - loop.time()))
 
     async def _statuses(
-        self, queries: list[_Query], all: int, mass_size: int
+        self, queries: list[_Query], all: int, mass_size: int, deadline: float | None = None
     ) -> AsyncGenerator[tuple[int, MessageStatus]]:
-        """Ask for each query's status once; yield (index, status) as answers arrive."""
+        """Ask for each query's status once; yield (index, status) as answers arrive.
+
+        Raises:
+            _Overdue: the loop clock reached ``deadline`` before every answer arrived.
+        """
         client = self._client
         todo = deque(queries)
         arrived: asyncio.Queue[tuple[int, MessageStatus] | BaseException] = asyncio.Queue()
@@ -555,20 +624,16 @@ class Bulk(Namespace):
                     fields["all"] = str(all)
                 try:
                     body = await client._post(ep.STATUS_MASS, fields, policy=_WONT_WAIT)
+                    answer = decode_answer(ep.STATUS_MASS, body)
                 except (RateLimitedError, ServerRateLimitError) as exc:
-                    todo.extend(held)  # nothing was answered: the single requests take them
+                    # Refused by the gate, or by SMSC for a mass request made elsewhere under
+                    # this login: nothing was answered, so the single requests take them.
+                    todo.extend(held)
                     held.clear()
                     changed.set()
-                    await sleep(exc.retry_after if isinstance(exc, RateLimitedError) else 60.0)
+                    await sleep(exc.retry_after if isinstance(exc, RateLimitedError) else 61.0)
                     continue
-                answer = decode_answer(ep.STATUS_MASS, body)
-                if len(answer) != len(held):
-                    raise ResponseDecodeError(
-                        f"{len(answer)} statuses for {len(held)} messages",
-                        script=ep.STATUS_MASS.script,
-                        body_prefix=body,
-                    )
-                for query, status in zip(held, answer, strict=True):
+                for query, status in _pair_rows(held, answer, body):
                     deliver(query, status)
                 held.clear()
                 changed.set()
@@ -583,15 +648,53 @@ class Bulk(Namespace):
         tasks.append(asyncio.ensure_future(run(mass())))
         try:
             for _ in range(len(queries)):
-                got = await arrived.get()
+                if deadline is None:
+                    got = await arrived.get()
+                else:
+                    try:
+                        async with asyncio.timeout_at(deadline):
+                            got = await arrived.get()
+                    except TimeoutError:
+                        raise _Overdue from None
                 if isinstance(got, BaseException):
                     raise got
                 yield got
         finally:
             for task in tasks:
                 task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _pair_rows(
+    held: list[_Query], answer: list[MessageStatus], body: bytes
+) -> Iterator[tuple[_Query, MessageStatus]]:
+    """Pair a mass answer's rows with the messages asked for, by id and number.
+
+    SMSC answers in the order asked; rows that name their message are still matched by name,
+    so a reordered answer cannot give a status to the wrong message.
+    """
+    if len(answer) != len(held):
+        raise ResponseDecodeError(
+            f"{len(answer)} statuses for {len(held)} messages",
+            script=ep.STATUS_MASS.script,
+            body_prefix=body,
+        )
+    rows: dict[tuple[str, str], MessageStatus] = {}
+    for status in answer:
+        if status.id is None or status.phone is None:
+            return zip(held, answer, strict=True)  # rows without names: SMSC's order it is
+        rows[(str(status.id), _recipient_key(status.phone))] = status
+    pairs = []
+    for query in held:
+        status_of = rows.get((query.fields["id"], _recipient_key(query.fields["phone"])))
+        if status_of is None:
+            raise ResponseDecodeError(
+                f"no status for message {query.id!r} to {query.phone!r} in the mass answer",
+                script=ep.STATUS_MASS.script,
+                body_prefix=body,
+            )
+        pairs.append((query, status_of))
+    return iter(pairs)
 
 
 def _queries(messages: Iterable[tuple[int | str, str]], all: int, mass_size: int) -> list[_Query]:

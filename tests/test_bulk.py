@@ -26,7 +26,7 @@ from smsc_async.errors import (
     StatusWaitTimeoutError,
 )
 
-from .conftest import LOGIN, PASSWORD, url_of
+from .conftest import APIKEY, LOGIN, PASSWORD, url_of
 
 
 def phone(n: int) -> str:
@@ -477,3 +477,93 @@ async def test_mass_requests_carry_the_detail_level(emulator: Emulator, client: 
     assert len(mass) == 1
     assert mass[0]["all"] == "1"
     assert {s.message for s in got} == {text for _, text in personal(40)}
+
+
+@pytest.mark.asyncio
+async def test_a_list_given_as_one_phone_is_refused(emulator: Emulator, client: SMSCClient) -> None:
+    with pytest.raises(ValueError, match="several numbers"):
+        await client.bulk.send([([phone(1), phone(2)], "hi")])  # type: ignore[list-item]
+    assert emulator.requests == []
+
+
+@pytest.mark.asyncio
+async def test_a_lost_answer_is_checked_number_by_number(
+    emulator: Emulator, client: SMSCClient
+) -> None:
+    # SMSC took the request but refused one number; then the answer was lost.
+    emulator.faults.drop(1, script="send.php", after_processing=True)
+    messages = [(phone(1), "a"), ("not-a-number", "b"), (phone(3), "c")]
+    results = await client.bulk.send(messages)
+
+    assert [r.ok for r in results] == [True, False, True]
+    refused = results[1].error
+    assert isinstance(refused, SendOutcomeUnknownError)
+    assert refused.checked
+    assert refused.phones == "not-a-number"
+    assert len(sends(emulator)) == 1
+
+
+@pytest.mark.asyncio
+async def test_a_lost_answer_whose_first_number_was_refused_keeps_the_others(
+    emulator: Emulator, client: SMSCClient
+) -> None:
+    emulator.faults.drop(1, script="send.php", after_processing=True)
+    messages = [("not-a-number", "a"), (phone(2), "b"), (phone(3), "c")]
+    results = await client.bulk.send(messages)
+
+    assert [r.ok for r in results] == [False, True, True]
+    assert sorted(m.phone for m in emulator.messages()) == ["79990000002", "79990000003"]
+
+
+@pytest.mark.asyncio
+async def test_on_result_errors_let_requests_in_flight_finish_and_start_no_more(
+    emulator: Emulator,
+) -> None:
+    seen: list[BulkSendItem] = []
+
+    def broken(item: BulkSendItem) -> None:
+        seen.append(item)
+        raise LookupError("the caller's own bug")
+
+    async with SMSCClient(LOGIN, PASSWORD, base_url=url_of(emulator), max_in_flight=2) as smsc:
+        with pytest.raises(LookupError):
+            await smsc.bulk.send(personal(60), max_request_bytes=1500, on_result=broken)
+
+    assert len(seen) == 1  # on_result is not called again once it failed
+    assert len(sends(emulator)) == 2  # the two in flight finished; no third was started
+    assert all(r.answered_error is None for r in emulator.requests)
+
+
+@pytest.mark.asyncio
+@pytest.mark.looptime
+async def test_a_mass_request_refused_by_smsc_goes_back_to_single_requests(
+    emulator: Emulator, client: SMSCClient
+) -> None:
+    pairs = await sent_pairs(client, 60)
+    # Another program of this login made a mass request: the client's gate cannot know.
+    async with SMSCClient(apikey=APIKEY, base_url=url_of(emulator)) as other:
+        await other.get_statuses(pairs[:2])
+    emulator.clear_requests()
+
+    got = [s async for s in client.bulk.iter_statuses(pairs)]
+
+    assert sorted(str(s.phone) for s in got) == sorted(p for _, p in pairs)
+    answered = [r.answered_error for r in emulator.requests]
+    assert answered.count(9) == 1  # the mass request; the single requests took its messages
+    assert len(statuses(emulator)) == 61
+
+
+@pytest.mark.asyncio
+@pytest.mark.looptime
+async def test_the_timeout_holds_inside_a_polling_round(emulator: Emulator) -> None:
+    emulator.faults.delay(1.0, script="status.php")
+    loop = asyncio.get_running_loop()
+    async with SMSCClient(LOGIN, PASSWORD, base_url=url_of(emulator), max_in_flight=2) as smsc:
+        pairs = await sent_pairs(smsc, 8)
+        started = loop.time()
+        with pytest.raises(StatusWaitTimeoutError) as caught:
+            await smsc.bulk.wait_settled(pairs, timeout=1.5)
+    assert loop.time() - started == pytest.approx(1.5, abs=0.1)
+    pending = caught.value.pending
+    assert 0 < len(pending) < 8  # only those answered in time have a status to show
+    assert not any(s.status.is_settled for s in pending)

@@ -122,3 +122,11 @@ async def test_an_unknown_name_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="no attribute 'Nothing'"):
         _ = smsc_async.Nothing
     assert not hasattr(smsc_async, "contacts_module")
+
+
+@pytest.mark.asyncio
+async def test_command_modules_are_attributes_of_the_package() -> None:
+    for name in ("bulk", "contacts", "exports", "senders", "callbacks"):
+        module = getattr(smsc_async, name)
+        assert module.__name__ == f"smsc_async.{name}"
+    assert smsc_async.__getattr__("jobs").Jobs is smsc_async.Jobs
