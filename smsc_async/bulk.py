@@ -18,13 +18,11 @@ import asyncio
 import contextlib
 import logging
 import math
-from collections import deque
 from collections.abc import (
     AsyncGenerator,
     Callable,
     Coroutine,
     Iterable,
-    Iterator,
     Mapping,
     Sequence,
 )
@@ -33,19 +31,15 @@ from typing import Any, Final, Literal, NamedTuple, Unpack
 
 import msgspec
 
-from . import _endpoints as ep
-from ._api import Namespace, decode_answer
+from ._api import Namespace
+from ._bulk_status import Overdue, Query, make_queries, poll_once, recipient_key
 from ._messaging import MessagingCommands, _status_fields
-from ._rules import MAX_IN_FLIGHT, WaitPolicy
 from ._transport import sleep
 from .errors import (
     AuthenticationError,
     IPBlockedError,
-    RateLimitedError,
     RecipientRejectedError,
-    ResponseDecodeError,
     SendOutcomeUnknownError,
-    ServerRateLimitError,
     SMSCError,
     StatusWaitTimeoutError,
 )
@@ -95,7 +89,6 @@ _ID_BYTES: Final = 44  # "&id=" and the longest id SMSC takes (40 characters)
 _AS_IS: Final = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~ "
 # These end the run: every request after them would fail the same way.
 _FATAL: Final = (AuthenticationError, IPBlockedError)
-_WONT_WAIT: Final = WaitPolicy(on_limit="raise")
 
 log = logging.getLogger("smsc_async")
 
@@ -108,14 +101,6 @@ def _form_size(value: str) -> int:
 
 def _fields_size(fields: Mapping[str, str]) -> int:
     return sum(len(name) + 2 + _form_size(value) for name, value in fields.items())
-
-
-def _recipient_key(phone: str) -> str:
-    """What makes two spellings of one recipient the same: digits, or the lowered address."""
-    if "@" in phone:
-        return phone.lower()
-    digits = "".join(ch for ch in phone if ch.isdigit())
-    return digits or phone.lower()
 
 
 class BulkSendItem(msgspec.Struct, frozen=True, kw_only=True):
@@ -147,10 +132,6 @@ class BulkSendItem(msgspec.Struct, frozen=True, kw_only=True):
         return self.error is None
 
 
-class _Overdue(Exception):
-    """A polling round ran into the caller's deadline."""
-
-
 class _Entry(NamedTuple):
     pos: int
     phone: str
@@ -164,13 +145,6 @@ class _Chunk(NamedTuple):
     fields: dict[str, str]
 
 
-class _Query(NamedTuple):
-    pos: int
-    fields: dict[str, str]
-    id: int | str
-    phone: str
-
-
 def _pack(entries: Iterable[_Entry], budget: int) -> list[list[_Entry]]:
     """Pack entries into as few chunks of at most ``budget`` bytes as possible, in order.
 
@@ -180,7 +154,7 @@ def _pack(entries: Iterable[_Entry], budget: int) -> list[list[_Entry]]:
     seen: dict[str, int] = {}
     layers: list[list[_Entry]] = []
     for entry in entries:
-        key = _recipient_key(entry.phone)
+        key = recipient_key(entry.phone)
         layer = seen.get(key, 0)
         seen[key] = layer + 1
         if layer == len(layers):
@@ -429,12 +403,12 @@ class Bulk(Namespace):
         does not know is reported unknown (checked), never sent again.
         """
         queries = [
-            _Query(e.pos, _status_fields(message_id, e.phone, 0), message_id, e.phone)
+            Query(e.pos, _status_fields(message_id, e.phone, 0), message_id, e.phone)
             for e in chunk.entries
         ]
         known: dict[int, bool] = {}
         try:
-            async with contextlib.aclosing(self._statuses(queries, 0, 1)) as statuses:
+            async with contextlib.aclosing(poll_once(self._client, queries, 0, 1)) as statuses:
                 async for pos, status in statuses:
                     known[pos] = status.status != MessageState.NOT_FOUND
         except SMSCError as exc:
@@ -478,8 +452,10 @@ class Bulk(Namespace):
                 request.
             SMSCError: a status request failed after its retries; the iteration stops.
         """
-        queries = _queries(messages, all, mass_size)
-        async with contextlib.aclosing(self._statuses(queries, all, mass_size)) as statuses:
+        queries = make_queries(messages, all, mass_size)
+        async with contextlib.aclosing(
+            poll_once(self._client, queries, all, mass_size)
+        ) as statuses:
             async for _, status in statuses:
                 yield status
 
@@ -550,7 +526,7 @@ class Bulk(Namespace):
             raise ValueError(f"interval must be a number of seconds > 0, got {interval!r}")
         if timeout is not None and not timeout > 0:
             raise ValueError(f"timeout must be a number of seconds > 0 or None, got {timeout!r}")
-        queries = _queries(messages, all, mass_size)
+        queries = make_queries(messages, all, mass_size)
         loop = asyncio.get_running_loop()
         deadline = None if timeout is None else loop.time() + timeout
         last: dict[int, MessageStatus] = {}  # the latest status of each unsettled message
@@ -561,7 +537,7 @@ class Bulk(Namespace):
 
         while True:
             started = loop.time()
-            polled = self._statuses(queries, all, mass_size, deadline)
+            polled = poll_once(self._client, queries, all, mass_size, deadline)
             try:
                 async with contextlib.aclosing(polled) as statuses:
                     async for index, status in statuses:
@@ -570,7 +546,7 @@ class Bulk(Namespace):
                             yield index, status
                         else:
                             last[index] = status
-            except _Overdue:
+            except Overdue:
                 raise overdue() from None
             queries = [q for q in queries if q.pos in last]
             if not queries:
@@ -582,132 +558,6 @@ class Bulk(Namespace):
                 wake = min(wake, deadline)
             await sleep(max(0.0, wake - loop.time()))
 
-    async def _statuses(
-        self, queries: list[_Query], all: int, mass_size: int, deadline: float | None = None
-    ) -> AsyncGenerator[tuple[int, MessageStatus]]:
-        """Ask for each query's status once; yield (index, status) as answers arrive.
-
-        Raises:
-            _Overdue: the loop clock reached ``deadline`` before every answer arrived.
-        """
-        client = self._client
-        todo = deque(queries)
-        arrived: asyncio.Queue[tuple[int, MessageStatus] | BaseException] = asyncio.Queue()
-        singles = max(1, min(client._max_in_flight, MAX_IN_FLIGHT))
-        held: list[_Query] = []  # what the mass request in flight has taken
-        changed = asyncio.Event()  # the mass request gave its messages back or answered them
-
-        def deliver(query: _Query, status: MessageStatus) -> None:
-            arrived.put_nowait(
-                (query.pos, msgspec.structs.replace(status, id=query.id, phone=query.phone))
-            )
-
-        async def single() -> None:
-            while todo or held:
-                if not todo:
-                    changed.clear()
-                    await changed.wait()
-                    continue
-                query = todo.popleft()
-                deliver(query, await client._request(ep.STATUS, query.fields))
-
-        async def mass() -> None:
-            # Worth it only while the single requests have more than a round of work left.
-            while mass_size > 1 and len(todo) > singles:
-                held[:] = [todo.pop() for _ in range(min(mass_size, len(todo) - singles))]
-                held.reverse()
-                fields = {
-                    "id": ",".join(q.fields["id"] for q in held) + ",",
-                    "phone": ",".join(q.fields["phone"] for q in held) + ",",
-                }
-                if all:
-                    fields["all"] = str(all)
-                try:
-                    body = await client._post(ep.STATUS_MASS, fields, policy=_WONT_WAIT)
-                    answer = decode_answer(ep.STATUS_MASS, body)
-                except (RateLimitedError, ServerRateLimitError) as exc:
-                    # Refused by the gate, or by SMSC for a mass request made elsewhere under
-                    # this login: nothing was answered, so the single requests take them.
-                    todo.extend(held)
-                    held.clear()
-                    changed.set()
-                    await sleep(exc.retry_after if isinstance(exc, RateLimitedError) else 61.0)
-                    continue
-                for query, status in _pair_rows(held, answer, body):
-                    deliver(query, status)
-                held.clear()
-                changed.set()
-
-        async def run(job: Coroutine[Any, Any, None]) -> None:
-            try:
-                await job
-            except Exception as exc:  # handed to the consumer, which stops everything
-                arrived.put_nowait(exc)
-
-        tasks = [asyncio.ensure_future(run(single())) for _ in range(singles)]
-        tasks.append(asyncio.ensure_future(run(mass())))
-        try:
-            for _ in range(len(queries)):
-                if deadline is None:
-                    got = await arrived.get()
-                else:
-                    try:
-                        async with asyncio.timeout_at(deadline):
-                            got = await arrived.get()
-                    except TimeoutError:
-                        raise _Overdue from None
-                if isinstance(got, BaseException):
-                    raise got
-                yield got
-        finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-
-
-def _pair_rows(
-    held: list[_Query], answer: list[MessageStatus], body: bytes
-) -> Iterator[tuple[_Query, MessageStatus]]:
-    """Pair a mass answer's rows with the messages asked for, by id and number.
-
-    SMSC answers in the order asked; rows that name their message are still matched by name,
-    so a reordered answer cannot give a status to the wrong message.
-    """
-    if len(answer) != len(held):
-        raise ResponseDecodeError(
-            f"{len(answer)} statuses for {len(held)} messages",
-            script=ep.STATUS_MASS.script,
-            body_prefix=body,
-        )
-    rows: dict[tuple[str, str], MessageStatus] = {}
-    for status in answer:
-        if status.id is None or status.phone is None:
-            return zip(held, answer, strict=True)  # rows without names: SMSC's order it is
-        rows[(str(status.id), _recipient_key(status.phone))] = status
-    pairs = []
-    for query in held:
-        status_of = rows.get((query.fields["id"], _recipient_key(query.fields["phone"])))
-        if status_of is None:
-            raise ResponseDecodeError(
-                f"no status for message {query.id!r} to {query.phone!r} in the mass answer",
-                script=ep.STATUS_MASS.script,
-                body_prefix=body,
-            )
-        pairs.append((query, status_of))
-    return iter(pairs)
-
-
-def _queries(messages: Iterable[tuple[int | str, str]], all: int, mass_size: int) -> list[_Query]:
-    if isinstance(mass_size, bool) or not isinstance(mass_size, int) or mass_size < 1:
-        raise ValueError(f"mass_size must be a whole number >= 1, got {mass_size!r}")
-    queries = [
-        _Query(index, _status_fields(id, phone, all), id, phone.strip())
-        for index, (id, phone) in enumerate(messages)
-    ]
-    if not queries:
-        raise ValueError("messages is empty; give at least one (id, phone) pair")
-    return queries
-
 
 def _failed(chunk: _Chunk, message_id: int | str, error: SMSCError) -> list[BulkSendItem]:
     return [
@@ -716,10 +566,10 @@ def _failed(chunk: _Chunk, message_id: int | str, error: SMSCError) -> list[Bulk
 
 
 def _accepted(chunk: _Chunk, sent: SendResult) -> list[BulkSendItem]:
-    details = {_recipient_key(d.phone): d for d in sent.phones or ()}
+    details = {recipient_key(d.phone): d for d in sent.phones or ()}
     items = []
     for entry in chunk.entries:
-        detail = details.get(_recipient_key(entry.phone))
+        detail = details.get(recipient_key(entry.phone))
         if detail is None:
             items.append(BulkSendItem(index=entry.pos, phone=entry.phone, id=sent.id))
         elif detail.status is not None or detail.error:
