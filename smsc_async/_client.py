@@ -90,6 +90,10 @@ def _default_backups(root: str, host: str) -> tuple[str, ...]:
     return ()
 
 
+class _AskerGone(Exception):
+    """The caller that was sending a shared read was cancelled; those who joined ask again."""
+
+
 class SMSCClient(MessagingCommands, HistoryCommands, ServiceCommands, Requester):
     """Asyncio client for the SMSC HTTP API, one typed coroutine per command.
 
@@ -473,21 +477,28 @@ class SMSCClient(MessagingCommands, HistoryCommands, ServiceCommands, Requester)
         if not endpoint.safe:
             return decode_answer(endpoint, await self._post(endpoint, fields))
         key = (endpoint.script, tuple(sorted({**fields, **endpoint.command}.items())))
-        shared = self._joined.get(key)
-        if shared is None:
-            shared = asyncio.ensure_future(self._post(endpoint, fields))
-            self._joined[key] = shared
-            shared.add_done_callback(lambda done: self._forget(key, done))
-        # shield: one caller's cancellation must not cancel the request the others wait for.
-        return decode_answer(endpoint, await asyncio.shield(shared))
-
-    def _forget(
-        self, key: tuple[str, tuple[tuple[str, str], ...]], done: asyncio.Future[bytes]
-    ) -> None:
-        if self._joined.get(key) is done:
-            del self._joined[key]
-        if not done.cancelled():
-            done.exception()  # retrieved: a failure nobody awaited any more is not "unhandled"
+        while (shared := self._joined.get(key)) is not None:
+            try:
+                # shield: a joiner's cancellation must not cancel what the others wait for.
+                return decode_answer(endpoint, await asyncio.shield(shared))
+            except _AskerGone:
+                continue  # the caller whose request it was has been cancelled: ask anew
+        # The first caller sends the request itself (no extra task on the common path) and
+        # hands the answer, or the failure, to whoever joined meanwhile.
+        shared = asyncio.get_running_loop().create_future()
+        self._joined[key] = shared
+        try:
+            body = await self._post(endpoint, fields)
+        except BaseException as exc:
+            shared.set_exception(exc if isinstance(exc, Exception) else _AskerGone())
+            raise
+        else:
+            shared.set_result(body)
+        finally:
+            if self._joined.get(key) is shared:
+                del self._joined[key]
+            shared.exception()  # retrieved: a failure nobody joined is not "never retrieved"
+        return decode_answer(endpoint, body)
 
     async def call(self, script: str, /, **params: FormValue) -> Any:
         """Call any SMSC script with raw parameters: the escape hatch for commands not typed here.

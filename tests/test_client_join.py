@@ -56,17 +56,33 @@ async def test_a_failure_reaches_every_caller(client: SMSCClient, emulator: Emul
 
 @pytest.mark.asyncio
 @pytest.mark.looptime
-async def test_one_callers_cancellation_does_not_cancel_the_others(
+async def test_a_joiners_cancellation_does_not_cancel_the_others(
     client: SMSCClient, emulator: Emulator
 ) -> None:
     emulator.faults.delay(1.0, script="balance.php")
     first = asyncio.create_task(client.get_balance())
     second = asyncio.create_task(client.get_balance())
     await asyncio.sleep(0.1)
-    first.cancel()
-    assert (await second).currency == "RUR"
-    assert first.cancelled()
+    second.cancel()
+    assert (await first).currency == "RUR"
+    assert second.cancelled()
     assert count(emulator, "balance.php") == 1
+
+
+@pytest.mark.asyncio
+@pytest.mark.looptime
+async def test_when_the_asking_caller_is_cancelled_the_others_ask_again(
+    client: SMSCClient, emulator: Emulator
+) -> None:
+    emulator.faults.delay(1.0, script="balance.php")
+    first = asyncio.create_task(client.get_balance())
+    others = [asyncio.create_task(client.get_balance()) for _ in range(3)]
+    await asyncio.sleep(0.1)
+    first.cancel()
+    assert [b.currency for b in await asyncio.gather(*others)] == ["RUR"] * 3
+    assert first.cancelled()
+    assert count(emulator, "balance.php") == 2  # the cancelled one, then one for the three
+    assert client._joined == {}
 
 
 @pytest.mark.asyncio
