@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncGenerator, Coroutine, Iterable, Iterator
+from collections.abc import AsyncGenerator, Callable, Coroutine, Iterable, Iterator
 from typing import Any, Final, NamedTuple
 
 import msgspec
@@ -53,6 +53,8 @@ async def poll_once(
     Raises:
         Overdue: the loop clock reached ``deadline`` before every answer arrived.
     """
+    if not queries:
+        return
     todo = deque(queries)
     arrived: asyncio.Queue[tuple[int, MessageStatus] | BaseException] = asyncio.Queue()
     singles = max(1, min(client._max_in_flight, MAX_IN_FLIGHT))
@@ -100,14 +102,14 @@ async def poll_once(
             held.clear()
             changed.set()
 
-    async def run(job: Coroutine[Any, Any, None]) -> None:
+    async def run(job: Callable[[], Coroutine[Any, Any, None]]) -> None:
         try:
-            await job
+            await job()
         except Exception as exc:  # handed to the consumer, which stops everything
             arrived.put_nowait(exc)
 
-    tasks = [asyncio.ensure_future(run(single())) for _ in range(singles)]
-    tasks.append(asyncio.ensure_future(run(mass())))
+    tasks = [asyncio.ensure_future(run(single)) for _ in range(singles)]
+    tasks.append(asyncio.ensure_future(run(mass)))
     try:
         for _ in range(len(queries)):
             if deadline is None:
@@ -162,12 +164,13 @@ def _pair_rows(
 def make_queries(
     messages: Iterable[tuple[int | str, str]], all: int, mass_size: int
 ) -> list[Query]:
+    """Check the ``(id, phone)`` pairs and the options; return one query per message.
+
+    No messages is not an error: a batch whose every message was refused has nothing to follow.
+    """
     if isinstance(mass_size, bool) or not isinstance(mass_size, int) or mass_size < 1:
         raise ValueError(f"mass_size must be a whole number >= 1, got {mass_size!r}")
-    queries = [
+    return [
         Query(index, _status_fields(id, phone, all), id, phone.strip())
         for index, (id, phone) in enumerate(messages)
     ]
-    if not queries:
-        raise ValueError("messages is empty; give at least one (id, phone) pair")
-    return queries

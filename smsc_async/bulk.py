@@ -448,8 +448,8 @@ class Bulk(Namespace):
             One status per message, with ``id`` and ``phone`` set, in the order they arrive.
 
         Raises:
-            ValueError: no messages, a bad id, phone, ``all`` or ``mass_size``, before any
-                request.
+            ValueError: a bad id, phone, ``all`` or ``mass_size``, before any request (no
+                messages at all is not an error: nothing is asked).
             SMSCError: a status request failed after its retries; the iteration stops.
         """
         queries = make_queries(messages, all, mass_size)

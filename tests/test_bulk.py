@@ -430,7 +430,6 @@ async def test_waiting_too_long_raises_with_the_last_statuses(
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"messages": []}, "messages is empty"),
         ({"messages": [(1, "")]}, "phone must be"),
         ({"messages": [("1,2", "+79990000001")]}, "one id and one phone"),
         ({"mass_size": 0}, "mass_size"),
@@ -567,3 +566,12 @@ async def test_the_timeout_holds_inside_a_polling_round(emulator: Emulator) -> N
     pending = caught.value.pending
     assert 0 < len(pending) < 8  # only those answered in time have a status to show
     assert not any(s.status.is_settled for s in pending)
+
+
+@pytest.mark.asyncio
+async def test_no_messages_to_follow_is_an_empty_result(
+    emulator: Emulator, client: SMSCClient
+) -> None:
+    assert await client.bulk.wait_settled([]) == []
+    assert [s async for s in client.bulk.iter_statuses([])] == []
+    assert emulator.requests == []
