@@ -198,11 +198,31 @@ def _check_options(options: Mapping[str, object]) -> dict[str, str]:
     return fields
 
 
-def _too_big(entry: _Entry, room: int) -> ValueError:
-    return ValueError(
-        f"message {entry.pos} (to {entry.phone!r}) takes {entry.size} bytes encoded, more "
-        f"than the {room} a request has room for; raise max_request_bytes or shorten it"
-    )
+def _chunks(
+    entries: list[_Entry],
+    fields: Mapping[str, str],
+    packed: str,
+    separator: str,
+    max_request_bytes: object,
+) -> list[_Chunk]:
+    """Pack the entries into requests: ``fields`` plus ``packed`` joining their payloads.
+
+    Raises:
+        ValueError: a bad bound, or an entry larger than a request has room for.
+        TypeError: a bound that is not an int.
+    """
+    room = _room(max_request_bytes, fields, packed)
+    for entry in entries:
+        if entry.size > room:
+            raise ValueError(
+                f"message {entry.pos} (to {entry.phone!r}) takes {entry.size} bytes encoded, "
+                f"more than the {room} a request has room for; raise max_request_bytes or "
+                "shorten it"
+            )
+    return [
+        _Chunk(group, {**fields, packed: separator.join(e.payload for e in group)})
+        for group in _pack(entries, room)
+    ]
 
 
 async def _run_all(jobs: Sequence[Coroutine[Any, Any, None]]) -> None:
@@ -275,14 +295,7 @@ class Bulk(Namespace):
             entries.append(_Entry(index, joined, line, _form_size(line) + 3, text))
         if not entries:
             raise ValueError("messages is empty; give at least one (phone, text) pair")
-        room = _room(max_request_bytes, fields, "list")
-        for entry in entries:
-            if entry.size > room:
-                raise _too_big(entry, room)
-        chunks = [
-            _Chunk(group, {**fields, "list": "\n".join(e.payload for e in group)})
-            for group in _pack(entries, room)
-        ]
+        chunks = _chunks(entries, fields, "list", "\n", max_request_bytes)
         return await self._send_chunks(len(entries), chunks, options, on_result)
 
     async def send_text(
@@ -325,14 +338,7 @@ class Bulk(Namespace):
             entries.append(_Entry(index, joined, joined, _form_size(joined) + 3, text))
         if not entries:
             raise ValueError("phones is empty; give at least one number")
-        room = _room(max_request_bytes, fields, "phones")
-        for entry in entries:
-            if entry.size > room:
-                raise _too_big(entry, room)
-        chunks = [
-            _Chunk(group, {**fields, "phones": ",".join(e.payload for e in group)})
-            for group in _pack(entries, room)
-        ]
+        chunks = _chunks(entries, fields, "phones", ",", max_request_bytes)
         return await self._send_chunks(len(entries), chunks, options, on_result)
 
     async def _send_chunks(
