@@ -11,7 +11,7 @@ import msgspec
 
 from . import _endpoints as ep
 from ._api import decode_answer
-from ._messaging import MessagingCommands, _status_fields
+from ._messaging import MessagingCommands, _mass_status_fields, _status_fields
 from ._rules import MAX_IN_FLIGHT, WaitPolicy
 from ._transport import sleep
 from .errors import RateLimitedError, ResponseDecodeError, ServerRateLimitError
@@ -80,12 +80,7 @@ async def poll_once(
         while mass_size > 1 and len(todo) > singles:
             held[:] = [todo.pop() for _ in range(min(mass_size, len(todo) - singles))]
             held.reverse()
-            fields = {
-                "id": ",".join(q.fields["id"] for q in held) + ",",
-                "phone": ",".join(q.fields["phone"] for q in held) + ",",
-            }
-            if all:
-                fields["all"] = str(all)
+            fields = _mass_status_fields((q.fields for q in held), all)
             try:
                 body = await client._post(ep.STATUS_MASS, fields, policy=_WONT_WAIT)
                 answer = decode_answer(ep.STATUS_MASS, body)

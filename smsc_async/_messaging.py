@@ -101,6 +101,21 @@ def _status_fields(id: object, phone: object, all: object) -> dict[str, str]:
     return fields
 
 
+def _mass_status_fields(checked: Iterable[Mapping[str, str]], all: object) -> dict[str, str]:
+    """Join single-message status fields into one mass request.
+
+    The trailing comma makes SMSC answer a list even for one message.
+    """
+    messages = list(checked)
+    fields = {
+        "id": ",".join(f["id"] for f in messages) + ",",
+        "phone": ",".join(f["phone"] for f in messages) + ",",
+    }
+    if all:
+        fields["all"] = str(all)
+    return fields
+
+
 class MessagingCommands(Requester):
     """Send, cost, status, delete and balance commands (flat methods of ``SMSCClient``)."""
 
@@ -569,13 +584,7 @@ class MessagingCommands(Requester):
             one = await self._request(ep.STATUS, checked[0])
             first = checked[0]
             return [msgspec.structs.replace(one, id=pairs[0][0], phone=first["phone"])]
-        fields = {
-            "id": ",".join(f["id"] for f in checked) + ",",
-            "phone": ",".join(f["phone"] for f in checked) + ",",
-        }
-        if all:
-            fields["all"] = str(all)
-        return await self._request(ep.STATUS_MASS, fields)
+        return await self._request(ep.STATUS_MASS, _mass_status_fields(checked, all))
 
     async def delete_message(self, id: int | str, phone: str) -> None:
         """Delete a sent or scheduled message (status.php ``del=1``).
