@@ -8,6 +8,7 @@ import enum
 import functools
 import hashlib
 import logging
+import os
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Self, TypeVar
@@ -55,6 +56,15 @@ __all__ = ["Region", "SMSCClient"]
 log = logging.getLogger("smsc_async")
 
 T = TypeVar("T")
+
+ENV_LOGIN = "SMSC_LOGIN"
+"""The environment variable :meth:`SMSCClient.from_env` reads the login from."""
+ENV_PASSWORD = "SMSC_PASSWORD"  # noqa: S105 - a variable name, not a password
+"""The environment variable :meth:`SMSCClient.from_env` reads the password from."""
+ENV_APIKEY = "SMSC_APIKEY"
+"""The environment variable :meth:`SMSCClient.from_env` reads the API key from."""
+ENV_BASE_URL = "SMSC_BASE_URL"
+"""The environment variable :meth:`SMSCClient.from_env` reads the server root from."""
 
 _SMSC_HOSTS = frozenset({"smsc.ru", "smscentre.com", "smsc.kz", "smsc.ua"})
 
@@ -297,6 +307,62 @@ class SMSCClient(MessagingCommands, HistoryCommands, ServiceCommands, Requester)
         from .bulk import Bulk
 
         return Bulk(self)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **options: Any) -> Self:
+        """Make a client from ``SMSC_LOGIN``/``SMSC_PASSWORD`` or ``SMSC_APIKEY``.
+
+        ``SMSC_BASE_URL`` picks the server (``https://smsc.ru`` when unset). A variable set to
+        an empty string counts as unset, so blanking a variable switches it off.
+
+        Example::
+
+            async with SMSCClient.from_env(timeout=10) as smsc:
+                print(await smsc.get_balance())
+
+        Args:
+            environ: Where to read the variables; ``os.environ`` by default.
+            **options: Any other :class:`SMSCClient` argument (``timeout``, ``max_in_flight``,
+                ...); a ``base_url`` given here wins over ``SMSC_BASE_URL``.
+
+        Returns:
+            A new, unopened client.
+
+        Raises:
+            ValueError: If neither credential is set, if only one of login and password is, or
+                if both an API key and a login are (say which to unset); or if an option is
+                invalid. The message names the variables, never their values.
+        """
+        env = os.environ if environ is None else environ
+        login, password, apikey, base_url = (
+            env.get(name) or None for name in (ENV_LOGIN, ENV_PASSWORD, ENV_APIKEY, ENV_BASE_URL)
+        )
+        if base_url is not None:
+            options.setdefault("base_url", base_url)
+        if apikey is not None:
+            if login is not None:
+                raise ValueError(f"both {ENV_APIKEY} and {ENV_LOGIN} are set; unset one of them")
+            return cls(apikey=apikey, **options)
+        if login is None and password is None:
+            raise ValueError(
+                f"no SMSC credentials: set {ENV_LOGIN} and {ENV_PASSWORD}, or {ENV_APIKEY}"
+            )
+        if login is None or password is None:
+            missing = ENV_PASSWORD if password is None else ENV_LOGIN
+            raise ValueError(f"{missing} is not set; set {ENV_LOGIN} and {ENV_PASSWORD} together")
+        return cls(login, password, **options)
+
+    @staticmethod
+    def env_configured(environ: Mapping[str, str] | None = None) -> bool:
+        """Tell whether the environment names an account (``SMSC_LOGIN`` or ``SMSC_APIKEY``).
+
+        Scripts use it to choose between the real service (:meth:`from_env`) and the emulator.
+
+        Args:
+            environ: Where to look; ``os.environ`` by default.
+        """
+        env = os.environ if environ is None else environ
+        return bool(env.get(ENV_LOGIN) or env.get(ENV_APIKEY))
 
     @property
     def base_urls(self) -> tuple[str, ...]:

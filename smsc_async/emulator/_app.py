@@ -8,6 +8,7 @@ import dataclasses
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from decimal import Decimal
 from http import HTTPStatus
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -45,6 +46,9 @@ from ._types import (
     StreamAnswer,
 )
 from ._users import UsersControls, handle_documents, handle_users
+
+if TYPE_CHECKING:
+    from .._client import SMSCClient
 
 __all__ = ["SCRIPTS", "Emulator"]
 
@@ -275,6 +279,32 @@ class Emulator(
         self._windows.clear()
 
     # -- serving ----------------------------------------------------------------------------
+
+    def client(self, login: str | None = None, **options: Any) -> SMSCClient:
+        """Make an :class:`~smsc_async.SMSCClient` for one of this emulator's accounts.
+
+        The emulator must be serving (the client takes :attr:`base_url`)::
+
+            async with emu.serve(), emu.client() as smsc:
+                await smsc.send_sms("+79991234567", "Hello")
+
+        Args:
+            login: The account; the first one by default. Its password is used.
+            **options: Any other ``SMSCClient`` argument (``timeout``, ``max_in_flight``, ...).
+
+        Returns:
+            A new, unopened client.
+
+        Raises:
+            RuntimeError: If the emulator is not serving.
+            KeyError: If no account has this login.
+        """
+        from .._client import SMSCClient  # the client is optional to the emulator's own work
+
+        if self.base_url is None:
+            raise RuntimeError("the emulator is not serving; call it inside 'async with serve()'")
+        account = self._store.accounts[self._default_login if login is None else login].account
+        return SMSCClient(account.login, account.password, base_url=self.base_url, **options)
 
     def _make_app(self) -> web.Application:
         app = web.Application(client_max_size=_MAX_BODY)
