@@ -1,4 +1,4 @@
-"""Development sessions: ``nox`` runs lint, typecheck, tests and examples; ``nox -s bench``."""
+"""Development sessions: ``nox`` runs lint, typecheck, tests, examples, docs; ``nox -s bench``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import nox
 
 nox.needs_version = ">=2025.2.9"
 nox.options.default_venv_backend = "uv|virtualenv"
-nox.options.sessions = ["lint", "typecheck", "tests", "examples"]
+nox.options.sessions = ["lint", "typecheck", "tests", "examples", "docs"]
 nox.options.reuse_existing_virtualenvs = True
 
 ROOT = pathlib.Path(__file__).parent
@@ -32,14 +32,14 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def typecheck(session: nox.Session) -> None:
     """Run mypy --strict over the package, tests, examples and this file."""
-    session.install("-e", ".", *_group("typing"))
+    session.install("-e", ".[cli]", *_group("typing"))
     session.run("mypy", "--strict", "smsc_async", "tests", "examples", "noxfile.py")
 
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """Run the test suite with branch coverage."""
-    session.install("-e", ".", *_group("tests"))
+    session.install("-e", ".[cli]", *_group("tests"))
     session.run("coverage", "erase")
     session.run("coverage", "run", "-m", "pytest", *session.posargs)
     session.run("coverage", "combine", success_codes=[0, 1])
@@ -49,11 +49,18 @@ def tests(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def examples(session: nox.Session) -> None:
     """Run every example against the built-in emulator."""
-    session.install("-e", ".")
+    session.install("-e", ".[cli]")
     for path in sorted((ROOT / "examples").glob("*.py")):
         session.log(f"example: {path.name}")
         # Blank credentials keep every example on the emulator, even where real ones are set.
         session.run("python", str(path), env=dict.fromkeys(_REAL_SERVICE_VARS, ""))
+
+
+@nox.session(python=PYTHON)
+def docs(session: nox.Session) -> None:
+    """Build the documentation site (API reference from the docstrings); warnings fail it."""
+    session.install("-e", ".[cli]", *_group("docs"))
+    session.run("mkdocs", "build", "--strict", "--site-dir", str(ROOT / "site"))
 
 
 @nox.session(python=PYTHON)
