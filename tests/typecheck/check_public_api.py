@@ -37,6 +37,7 @@ from smsc_async import (
     Translit,
     WaitCallResult,
 )
+from smsc_async.emulator import Emulator
 
 
 async def usage() -> None:
@@ -63,6 +64,17 @@ async def usage() -> None:
         batch: SendResult = await smsc.send_batch({"+77011234567": "a"}, sender="Shop")
         code: str | None = (await smsc.send_call_code("+77011234567")).code
         del price, final, many, money, batch, code, balance
+
+
+async def from_the_environment() -> None:
+    configured: bool = SMSCClient.env_configured({"SMSC_APIKEY": "key"})
+    async with SMSCClient.from_env({"SMSC_APIKEY": "key"}, timeout=5) as smsc:
+        await smsc.get_balance()
+    emulator = Emulator()
+    async with emulator.serve(), emulator.client(max_in_flight=2) as local:
+        client: SMSCClient = local
+        del client
+    del configured
 
 
 async def whole_api(smsc: SMSCClient) -> None:
