@@ -49,29 +49,21 @@ def read_csv(path: str) -> list[tuple[str, str]]:
 @contextlib.asynccontextmanager
 async def connect() -> AsyncIterator[tuple[SMSCClient, list[tuple[str, str]], float]]:
     """Yield a client, the messages and a poll interval: the real service when configured."""
-    login, apikey = os.environ.get("SMSC_LOGIN"), os.environ.get("SMSC_APIKEY")
-    if login or apikey:
+    if SMSCClient.env_configured():
         path = os.environ.get("SMSC_BATCH_CSV")
         if not path:
-            sys.exit("set SMSC_BATCH_CSV to a file of phone,text lines to send")
+            sys.exit("Set SMSC_BATCH_CSV to a file of phone,text lines to send.")
         messages = await asyncio.to_thread(read_csv, path)
-        base_url = os.environ.get("SMSC_BASE_URL", "https://smsc.ru")
-        client = (
-            SMSCClient(apikey=apikey, base_url=base_url)
-            if apikey
-            else SMSCClient(login, os.environ["SMSC_PASSWORD"], base_url=base_url)
-        )
-        async with client:
+        async with SMSCClient.from_env() as client:
             yield client, messages, 15.0  # SMSC allows five status requests a message a minute
         return
     # Money for every message, quick delivery, and two numbers that cannot be reached.
     emulator = Emulator([Account(balance=Decimal(100_000))], delivery_schedule=((0.5, 0), (1.5, 1)))
     emulator.undeliverable_phones = {"79990000013"}
     emulator.set_outcome("79990000042", status=20, err=1)
-    async with emulator.serve() as base_url:
+    async with emulator.serve() as base_url, emulator.client() as client:
         print(f"Using the built-in SMSC emulator at {base_url} (no real messages are sent)\n")
-        async with SMSCClient("demo", "demo-password", base_url=base_url) as client:
-            yield client, demo_messages(), 2.0
+        yield client, demo_messages(), 2.0
 
 
 async def main() -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -30,16 +31,12 @@ from smsc_async.emulator import Emulator
 @contextlib.asynccontextmanager
 async def connect() -> AsyncIterator[tuple[SMSCClient, int, float]]:
     """Yield a client, a task id and a poll interval: the real service when configured."""
-    login, apikey = os.environ.get("SMSC_LOGIN"), os.environ.get("SMSC_APIKEY")
-    if login or apikey:
-        base_url = os.environ.get("SMSC_BASE_URL", "https://smsc.ru")
-        client = (
-            SMSCClient(apikey=apikey, base_url=base_url)
-            if apikey
-            else SMSCClient(login, os.environ["SMSC_PASSWORD"], base_url=base_url)
-        )
-        async with client:
-            yield client, int(os.environ["SMSC_EXPORT_TASK"]), 20.5  # 3 polls a minute
+    if SMSCClient.env_configured():
+        given = os.environ.get("SMSC_EXPORT_TASK", "")
+        if not given.isdigit():
+            sys.exit("Set SMSC_EXPORT_TASK to the id of an export task made in your SMSC account.")
+        async with SMSCClient.from_env() as client:
+            yield client, int(given), 20.5  # 3 polls a minute
         return
     emulator = Emulator()
     async with emulator.serve() as base_url:
@@ -47,7 +44,7 @@ async def connect() -> AsyncIterator[tuple[SMSCClient, int, float]]:
         # Pending for 0.5 s, running for 1 s: three polls a second apart see it through,
         # within SMSC's three identical requests a minute.
         task_id = emulator.add_export("Sent in November", rows=20_000, start_after=0.5, run_for=1)
-        async with SMSCClient("demo", "demo-password", base_url=base_url) as client:
+        async with emulator.client() as client:
             yield client, task_id, 1.0
 
 

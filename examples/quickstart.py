@@ -14,33 +14,29 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import sys
 from collections.abc import AsyncIterator
 
-from smsc_async import MessageState, SMSCClient, SMSCError
+from smsc_async import SMSCClient, SMSCError
 from smsc_async.emulator import Emulator
 
 
 @contextlib.asynccontextmanager
 async def connect() -> AsyncIterator[tuple[SMSCClient, str, float]]:
     """Yield a client, a phone and a polling interval: the real service when configured."""
-    login, apikey = os.environ.get("SMSC_LOGIN"), os.environ.get("SMSC_APIKEY")
-    if login or apikey:
-        base_url = os.environ.get("SMSC_BASE_URL", "https://smsc.ru")
-        client = (
-            SMSCClient(apikey=apikey, base_url=base_url)
-            if apikey
-            else SMSCClient(login, os.environ["SMSC_PASSWORD"], base_url=base_url)
-        )
-        async with client:
+    if SMSCClient.env_configured():
+        phone = os.environ.get("SMSC_PHONE")
+        if not phone:
+            sys.exit("Set SMSC_PHONE to the number to send to.")
+        async with SMSCClient.from_env() as client:
             # SMSC allows five status requests per message per minute: poll gently.
-            yield client, os.environ["SMSC_PHONE"], 15.0
+            yield client, phone, 15.0
         return
-    # Deliver quickly so the example finishes in a few seconds.
-    emulator = Emulator(delivery_schedule=((0.5, 0), (1.5, 1)))
-    async with emulator.serve() as base_url:
+    # Deliver quickly so the example finishes in a second or two.
+    emulator = Emulator(delivery_schedule=((0.3, 0), (0.8, 1)))
+    async with emulator.serve() as base_url, emulator.client() as client:
         print(f"Using the built-in SMSC emulator at {base_url} (no real messages are sent)\n")
-        async with SMSCClient("demo", "demo-password", base_url=base_url) as client:
-            yield client, "+79991234567", 1.0
+        yield client, "+79991234567", 0.5
 
 
 async def main() -> None:
@@ -59,7 +55,7 @@ async def main() -> None:
         for _ in range(20):
             status = await smsc.get_status(sent.id, phone)
             print(f"Status:           {status.status.name.lower()} (err {status.err})")
-            if status.status is MessageState.DELIVERED or status.status.is_final:
+            if status.status.is_settled:  # delivered, or a final failure
                 break
             await asyncio.sleep(interval)
 
