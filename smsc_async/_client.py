@@ -360,6 +360,9 @@ class SMSCClient(MessagingCommands, HistoryCommands, ServiceCommands, Requester)
 
         Args:
             environ: Where to look; ``os.environ`` by default.
+
+        Returns:
+            ``True`` when ``SMSC_LOGIN`` or ``SMSC_APIKEY`` is set to a non-empty value.
         """
         env = os.environ if environ is None else environ
         return bool(env.get(ENV_LOGIN) or env.get(ENV_APIKEY))
@@ -592,6 +595,8 @@ class SMSCClient(MessagingCommands, HistoryCommands, ServiceCommands, Requester)
                 ``fmt``, ``charset``).
             TypeError: a parameter value of a type that cannot be sent.
             APIError: SMSC answered an error (subclass chosen by script and code).
+            TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: no usable
+                answer, or the gate would wait too long (as for every request).
         """
         reserved = sorted(CALLER_FIELDS & params.keys())
         if reserved:

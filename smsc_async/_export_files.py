@@ -112,7 +112,7 @@ class ExportRow(msgspec.Struct, frozen=True, kw_only=True):
     """One sent message of an export file.
 
     Gap: the file's columns are not documented. They are taken to be the sent-message fields of
-    get.php's history (smsc-api.md §9.1), in the order of :data:`EXPORT_COLUMNS`. A header row
+    get.php's history, in the order of :data:`EXPORT_COLUMNS`. A header row
     naming the columns is followed whatever its order; without one that order is assumed.
     Empty or unreadable cells leave the default.
 

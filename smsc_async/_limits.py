@@ -784,9 +784,9 @@ class LocalGate:
 
         Args:
             account: Opaque account key (host + login, never the password).
-            charges: What the request counts against, usually from :func:`charges_for`.
+            charges: What the request counts against (the client computes them per command).
             policy: How long the caller accepts to wait.
-            max_in_flight: Concurrency cap for this caller; at most :data:`MAX_IN_FLIGHT`.
+            max_in_flight: Concurrency cap for this caller; at most 14 (SMSC refuses the 15th).
 
         Returns:
             An async context manager yielding a :class:`Ticket`.

@@ -240,12 +240,17 @@ class MessagingCommands(Requester):
         Raises:
             ValueError: bad input, before any request.
             TypeError: an unknown option or a value of the wrong type.
-            InsufficientFundsError: not enough money (carries ``message_id``).
-            InvalidPhoneError: no valid number (carries ``message_id``).
-            MessageForbiddenError: text or sender forbidden.
-            SendOutcomeUnknownError: the answer was lost and the message could not be confirmed.
-            RateLimitedError: the gate was told not to wait that long.
-            APIError: any other SMSC error.
+            BadRequestError: SMSC refused the parameters (error 1).
+            InsufficientFundsError: not enough money (error 3; carries ``message_id``).
+            InvalidDateError: a send time SMSC cannot read (error 5).
+            MessageForbiddenError: text or sender name forbidden (error 6; carries ``message_id``).
+            InvalidPhoneError: no valid number (error 7; carries ``message_id``).
+            UndeliverableError: the message cannot be delivered to the number (error 8).
+            AuthenticationError, IPBlockedError, ServerRateLimitError: errors 2, 4, 9.
+            SendOutcomeUnknownError: the request may have reached SMSC but the answer was lost,
+                and status.php could not confirm the message; it was not re-sent.
+            ConnectError, RateLimitedError: nothing was sent (no connection; the gate would wait
+                too long).
         """
         kind = MessageKind.FLASH if flash else MessageKind.SMS
         return await self._send(kind, phones, message, options)
@@ -266,8 +271,12 @@ class MessagingCommands(Requester):
 
         Raises:
             ValueError: bad input (see :func:`~smsc_async.params.encode_list`).
-            SendOutcomeUnknownError: the answer was lost and the batch could not be confirmed.
-            APIError: SMSC refused the batch.
+            TypeError: an unknown option or a value of the wrong type.
+            APIError: SMSC refused the send (the subclass by error code, as for :meth:`send_sms`).
+            SendOutcomeUnknownError: the request may have reached SMSC but the answer was lost,
+                and the message could not be confirmed; it was not re-sent.
+            ConnectError, RateLimitedError: nothing was sent (no connection; the gate would wait
+                too long).
         """
         fields = encode_send_options(options)
         encoded, first, first_text = encode_list(messages)
@@ -282,6 +291,11 @@ class MessagingCommands(Requester):
         Raises:
             TypeError: ``data`` is not bytes.
             ValueError: ``data`` is empty.
+            APIError: SMSC refused the send (the subclass by error code, as for :meth:`send_sms`).
+            SendOutcomeUnknownError: the request may have reached SMSC but the answer was lost,
+                and the message could not be confirmed; it was not re-sent.
+            ConnectError, RateLimitedError: nothing was sent (no connection; the gate would wait
+                too long).
         """
         if not isinstance(data, bytes | bytearray):
             raise TypeError("data must be bytes")
@@ -296,6 +310,11 @@ class MessagingCommands(Requester):
 
         Raises:
             ValueError: empty ``url``, or a title holding a line break.
+            APIError: SMSC refused the send (the subclass by error code, as for :meth:`send_sms`).
+            SendOutcomeUnknownError: the request may have reached SMSC but the answer was lost,
+                and the message could not be confirmed; it was not re-sent.
+            ConnectError, RateLimitedError: nothing was sent (no connection; the gate would wait
+                too long).
         """
         if not url.strip():
             raise ValueError("url is empty")
@@ -306,13 +325,31 @@ class MessagingCommands(Requester):
     async def send_hlr(
         self, phones: str | Sequence[str], **options: Unpack[SendOptions]
     ) -> SendResult:
-        """Request an HLR lookup (send.php ``hlr=1``); read results with :meth:`get_status`."""
+        """Request an HLR lookup (send.php ``hlr=1``); read results with :meth:`get_status`.
+
+        Raises:
+            ValueError, TypeError: bad input or options, before any request.
+            APIError: SMSC refused the send (the subclass by error code, as for :meth:`send_sms`).
+            SendOutcomeUnknownError: the request may have reached SMSC but the answer was lost,
+                and the message could not be confirmed; it was not re-sent.
+            ConnectError, RateLimitedError: nothing was sent (no connection; the gate would wait
+                too long).
+        """
         return await self._send(MessageKind.HLR, phones, "", options)
 
     async def send_ping(
         self, phones: str | Sequence[str], **options: Unpack[SendOptions]
     ) -> SendResult:
-        """Send an invisible ping SMS (send.php ``ping=1``); its status tells reachability."""
+        """Send an invisible ping SMS (send.php ``ping=1``); its status tells reachability.
+
+        Raises:
+            ValueError, TypeError: bad input or options, before any request.
+            APIError: SMSC refused the send (the subclass by error code, as for :meth:`send_sms`).
+            SendOutcomeUnknownError: the request may have reached SMSC but the answer was lost,
+                and the message could not be confirmed; it was not re-sent.
+            ConnectError, RateLimitedError: nothing was sent (no connection; the gate would wait
+                too long).
+        """
         return await self._send(MessageKind.PING, phones, "", options)
 
     async def send_mms(
@@ -332,6 +369,15 @@ class MessagingCommands(Requester):
             subject: MMS subject (SMSC uses the sender name when left out).
             files: Pictures, sounds or videos to attach.
             **options: :class:`~smsc_async.params.SendOptions`.
+
+        Raises:
+            ValueError, TypeError: bad input, options or attachments, before any request.
+            OSError: an attachment file cannot be read (nothing was sent).
+            APIError: SMSC refused the send (the subclass by error code, as for :meth:`send_sms`).
+            SendOutcomeUnknownError: the request may have reached SMSC but the answer was lost,
+                and the message could not be confirmed; it was not re-sent.
+            ConnectError, RateLimitedError: nothing was sent (no connection; the gate would wait
+                too long).
         """
         extra = {"subj": subject} if subject is not None else None
         return await self._send(MessageKind.MMS, phones, message, options, extra=extra, files=files)
@@ -358,6 +404,14 @@ class MessagingCommands(Requester):
 
         Raises:
             ValueError: empty subject, or a from_address that is not an address.
+            TypeError: ``sender=`` given (the address goes in ``from_address``), an unknown
+                option or a value of the wrong type.
+            APIError: SMSC refused the send (the subclass by error code, as for :meth:`send_sms`).
+            SendOutcomeUnknownError: the request may have reached SMSC but the answer was lost,
+                and the message could not be confirmed; it was not re-sent.
+            ConnectError, RateLimitedError: nothing was sent (no connection; the gate would wait
+                too long).
+            OSError: an attachment file cannot be read (nothing was sent).
         """
         if not subject.strip():
             raise ValueError("subject is empty; SMSC requires a subject for e-mail")
@@ -392,6 +446,15 @@ class MessagingCommands(Requester):
 
         Returns:
             The result; ``cnt`` counts seconds of the call.
+
+        Raises:
+            ValueError, TypeError: bad input, options or attachments, before any request.
+            OSError: an attachment file cannot be read (nothing was sent).
+            APIError: SMSC refused the send (the subclass by error code, as for :meth:`send_sms`).
+            SendOutcomeUnknownError: the request may have reached SMSC but the answer was lost,
+                and the message could not be confirmed; it was not re-sent.
+            ConnectError, RateLimitedError: nothing was sent (no connection; the gate would wait
+                too long).
         """
         extra: dict[str, str] = {}
         if voice is not None:
@@ -410,19 +473,45 @@ class MessagingCommands(Requester):
 
         Returns:
             The result with ``code`` set.
+
+        Raises:
+            ValueError, TypeError: bad input or options, before any request.
+            APIError: SMSC refused the send (the subclass by error code, as for :meth:`send_sms`).
+            SendOutcomeUnknownError: the request may have reached SMSC but the answer was lost,
+                and the message could not be confirmed; it was not re-sent.
+            ConnectError, RateLimitedError: nothing was sent (no connection; the gate would wait
+                too long).
         """
         return await self._send(MessageKind.VOICE, [phone], "code", options)
 
     async def send_viber(
         self, phones: str | Sequence[str], message: str, **options: Unpack[SendOptions]
     ) -> SendResult:
-        """Send a Viber message (send.php ``viber=1``; a picture via ``fileurl``)."""
+        """Send a Viber message (send.php ``viber=1``; a picture via ``fileurl``).
+
+        Raises:
+            ValueError, TypeError: bad input or options, before any request.
+            APIError: SMSC refused the send (the subclass by error code, as for :meth:`send_sms`).
+            SendOutcomeUnknownError: the request may have reached SMSC but the answer was lost,
+                and the message could not be confirmed; it was not re-sent.
+            ConnectError, RateLimitedError: nothing was sent (no connection; the gate would wait
+                too long).
+        """
         return await self._send(MessageKind.VIBER, phones, message, options)
 
     async def send_social(
         self, phones: str | Sequence[str], message: str, **options: Unpack[SendOptions]
     ) -> SendResult:
-        """Send a message to social networks (send.php ``soc=1``)."""
+        """Send a message to social networks (send.php ``soc=1``).
+
+        Raises:
+            ValueError, TypeError: bad input or options, before any request.
+            APIError: SMSC refused the send (the subclass by error code, as for :meth:`send_sms`).
+            SendOutcomeUnknownError: the request may have reached SMSC but the answer was lost,
+                and the message could not be confirmed; it was not re-sent.
+            ConnectError, RateLimitedError: nothing was sent (no connection; the gate would wait
+                too long).
+        """
         return await self._send(MessageKind.SOCIAL, phones, message, options)
 
     async def send_telegram(
@@ -446,6 +535,11 @@ class MessagingCommands(Requester):
 
         Raises:
             ValueError: a bot name not of the form ``@name_bot``, or smsreq out of range.
+            APIError: SMSC refused the send (the subclass by error code, as for :meth:`send_sms`).
+            SendOutcomeUnknownError: the request may have reached SMSC but the answer was lost,
+                and the message could not be confirmed; it was not re-sent.
+            ConnectError, RateLimitedError: nothing was sent (no connection; the gate would wait
+                too long).
         """
         extra: dict[str, str] = {}
         kind = MessageKind.TELEGRAM
@@ -477,6 +571,15 @@ class MessagingCommands(Requester):
             message: The text.
             bot: Your WhatsApp bot number (digits); sent as ``wa:<number>``.
             **options: :class:`~smsc_async.params.SendOptions`.
+
+        Raises:
+            ValueError, TypeError: bad input or options (e.g. a ``bot`` that is not a
+                number), before any request.
+            APIError: SMSC refused the send (the subclass by error code, as for :meth:`send_sms`).
+            SendOutcomeUnknownError: the request may have reached SMSC but the answer was lost,
+                and the message could not be confirmed; it was not re-sent.
+            ConnectError, RateLimitedError: nothing was sent (no connection; the gate would wait
+                too long).
         """
         if bot is None:
             return await self._send(MessageKind.WHATSAPP, phones, message, options)
@@ -509,7 +612,13 @@ class MessagingCommands(Requester):
 
         Raises:
             ValueError: bad input.
-            APIError: SMSC refused.
+            TypeError: an unknown option or a value of the wrong type.
+            BadRequestError: SMSC refused the parameters (error 1).
+            MessageForbiddenError, InvalidPhoneError, UndeliverableError: errors 6, 7, 8, as for
+                a send.
+            AuthenticationError, IPBlockedError, ServerRateLimitError: errors 2, 4, 9.
+            TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: no usable
+                answer, or the gate would wait too long (as for every request).
         """
         fields = encode_send_options(options, cost_only=True)
         fields.update(phones=join_phones(phones), mes=check_text(message, kind), **kind.flags)
@@ -524,7 +633,13 @@ class MessagingCommands(Requester):
 
         Raises:
             ValueError: bad input.
-            APIError: SMSC refused.
+            TypeError: an unknown option or a value of the wrong type.
+            BadRequestError: SMSC refused the parameters (error 1).
+            MessageForbiddenError, InvalidPhoneError, UndeliverableError: errors 6, 7, 8, as for
+                a send.
+            AuthenticationError, IPBlockedError, ServerRateLimitError: errors 2, 4, 9.
+            TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: no usable
+                answer, or the gate would wait too long (as for every request).
         """
         fields = encode_send_options(options, cost_only=True)
         fields["list"] = encode_list(messages)[0]
@@ -547,7 +662,10 @@ class MessagingCommands(Requester):
 
         Raises:
             ValueError: bad id, phone or ``all``.
-            APIError: SMSC refused.
+            BadRequestError: SMSC refused the parameters (error 1).
+            AuthenticationError, IPBlockedError, ServerRateLimitError: errors 2, 4, 9.
+            TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: no usable
+                answer, or the gate would wait too long (as for every request).
         """
         fields = _status_fields(id, phone, all)
         return await self._request(ep.STATUS, fields)
@@ -574,7 +692,10 @@ class MessagingCommands(Requester):
 
         Raises:
             ValueError: no messages, or a bad id or phone.
-            APIError: SMSC refused.
+            BadRequestError: SMSC refused the parameters (error 1).
+            AuthenticationError, IPBlockedError, ServerRateLimitError: errors 2, 4, 9.
+            TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: no usable
+                answer, or the gate would wait too long (as for every request).
         """
         pairs = list(messages)
         if not pairs:
@@ -590,8 +711,12 @@ class MessagingCommands(Requester):
         """Delete a sent or scheduled message (status.php ``del=1``).
 
         Raises:
+            ValueError: a bad id or phone, before any request.
             OperationFailedError: SMSC could not delete it (error 5).
-            APIError: SMSC refused.
+            BadRequestError: SMSC refused the parameters (error 1).
+            AuthenticationError, IPBlockedError, ServerRateLimitError: errors 2, 4, 9.
+            TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: no usable
+                answer, or the gate would wait too long (as for every request).
         """
         await self._command(ep.STATUS_DELETE, _status_fields(id, phone, 0))
 
@@ -604,7 +729,9 @@ class MessagingCommands(Requester):
             Balance (Decimal), currency, and credit when a credit is set.
 
         Raises:
-            AuthenticationError: wrong credentials.
-            APIError: SMSC refused.
+            BadRequestError, AuthenticationError, IPBlockedError, ServerRateLimitError: SMSC
+                errors 1, 2, 4, 9.
+            TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: no usable
+                answer, or the gate would wait too long (as for every request).
         """
         return await self._request(ep.BALANCE, {})

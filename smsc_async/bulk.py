@@ -280,6 +280,12 @@ class Bulk(Namespace):
             ValueError: bad input (an empty list, a bad number or text, several numbers in
                 one message, a message larger than a request may be), before any request.
             TypeError: an unknown option or a value of the wrong type.
+            Exception: whatever ``on_result`` raised, once the requests in flight have finished
+                (no further request is started). SMSC's refusals, lost answers and limits are
+                not raised: each message's ``error`` holds them (e.g.
+                :class:`~smsc_async.errors.RecipientRejectedError`,
+                :class:`~smsc_async.errors.InsufficientFundsError`,
+                :class:`~smsc_async.errors.SendOutcomeUnknownError`).
         """
         fields = _check_options(options)
         pairs = messages.items() if isinstance(messages, Mapping) else messages
@@ -327,6 +333,12 @@ class Bulk(Namespace):
             ValueError: no numbers, a bad number or text, a text that leaves no room for a
                 number in a request, before any request.
             TypeError: an unknown option or a value of the wrong type.
+            Exception: whatever ``on_result`` raised, once the requests in flight have finished
+                (no further request is started). SMSC's refusals, lost answers and limits are
+                not raised: each message's ``error`` holds them (e.g.
+                :class:`~smsc_async.errors.RecipientRejectedError`,
+                :class:`~smsc_async.errors.InsufficientFundsError`,
+                :class:`~smsc_async.errors.SendOutcomeUnknownError`).
         """
         if isinstance(phones, str):
             raise TypeError("phones must be a list of numbers, not one str; split it first")
@@ -441,9 +453,10 @@ class Bulk(Namespace):
     ) -> AsyncGenerator[MessageStatus]:
         """Yield the current status of every message, each as soon as it arrives.
 
-        Single status requests run with as many in flight as the login may have; whenever the
-        one-mass-request-a-minute rule has room and enough messages are left, one mass request
-        takes up to ``mass_size`` of them. Each message is asked for once.
+        SMSC: ``status.php``, single and mass (multi-message) requests. Single status requests
+        run with as many in flight as the login may have; whenever the one-mass-request-a-minute
+        rule has room and enough messages are left, one mass request takes up to ``mass_size``
+        of them. Each message is asked for once.
 
         Args:
             messages: ``(id, phone)`` pairs, e.g. ``(item.id, item.phone)`` of sent items.
@@ -456,7 +469,10 @@ class Bulk(Namespace):
         Raises:
             ValueError: a bad id, phone, ``all`` or ``mass_size``, before any request (no
                 messages at all is not an error: nothing is asked).
-            SMSCError: a status request failed after its retries; the iteration stops.
+            BadRequestError, AuthenticationError, IPBlockedError, ServerRateLimitError: SMSC
+                errors 1, 2, 4, 9.
+            TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: a status
+                request failed after its retries; the iteration stops.
         """
         queries = make_queries(messages, all, mass_size)
         async with contextlib.aclosing(
@@ -478,7 +494,7 @@ class Bulk(Namespace):
 
         A status is settled when :attr:`MessageState.is_settled`: delivered, read, or any final
         status (expired, undeliverable, ...). Every ``interval`` seconds the messages still
-        waiting are asked for again, by the route :meth:`iter_statuses` takes.
+        waiting are asked for again, by the route :meth:`iter_statuses` takes (``status.php``).
 
         Args:
             messages: ``(id, phone)`` pairs.
@@ -495,7 +511,10 @@ class Bulk(Namespace):
             ValueError: bad input, before any request.
             StatusWaitTimeoutError: ``timeout`` passed with messages unsettled (their last
                 statuses are in ``.pending``).
-            SMSCError: a status request failed after its retries.
+            BadRequestError, AuthenticationError, IPBlockedError, ServerRateLimitError: SMSC
+                errors 1, 2, 4, 9.
+            TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: a status
+                request failed after its retries; the iteration stops.
         """
         settled = self._settled(messages, all, interval, timeout, mass_size)
         async with contextlib.aclosing(settled):
@@ -513,7 +532,19 @@ class Bulk(Namespace):
     ) -> list[MessageStatus]:
         """Wait until every message has an outcome and return the statuses in the order given.
 
-        The same polling as :meth:`iter_settled`, with the same arguments and errors.
+        The same polling of ``status.php`` as :meth:`iter_settled`, with the same arguments.
+
+        Returns:
+            The settled status of each message, with ``id`` and ``phone`` set.
+
+        Raises:
+            ValueError: bad input, before any request.
+            StatusWaitTimeoutError: ``timeout`` passed with messages unsettled (their last
+                statuses are in ``.pending``).
+            BadRequestError, AuthenticationError, IPBlockedError, ServerRateLimitError: SMSC
+                errors 1, 2, 4, 9.
+            TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: a status
+                request failed after its retries.
         """
         settled = self._settled(messages, all, interval, timeout, mass_size)
         async with contextlib.aclosing(settled):

@@ -4,7 +4,7 @@ Set the URL of your handler and a secret key in the SMSC cabinet ("User settings
 subclient, ``users.php`` ``url=`` and its flags). SMSC then POSTs a form there for every delivery
 status (:class:`MessageStatusEvent`), every incoming message (:class:`IncomingMessageEvent`, a
 form with ``mes``) and every call confirming a number after wait_call.php
-(:class:`CallConfirmationEvent`, a form with ``waitcall``), smsc-api.md §22.
+(:class:`CallConfirmationEvent`, a form with ``waitcall``).
 
 **Signature.** ``md5`` is the lowercase hex MD5 of some fields joined with ``:`` plus your
 secret. The field lists come from one third-party integration, not from an SMSC page, so they
@@ -107,8 +107,8 @@ SIGNED_FIELDS: Final[dict[CallbackKind, tuple[str, ...]]] = {
 """The fields each kind's ``md5`` covers, in order; the secret is appended last.
 
 ``md5 = md5("{f1}:{f2}:...:{secret}")`` in lowercase hex, over the text in the account charset;
-a field that did not come counts as ``""``. Source: one third-party integration (smsc-api.md
-§22), not an SMSC page: this table is the only place the formula lives, so change it here.
+a field that did not come counts as ``""``. Source: one third-party integration, not an SMSC
+page: this table is the only place the formula lives, so change it here.
 """
 
 

@@ -1,6 +1,6 @@
 """Contacts, groups and the black list: phones.php (numbers) and mails.php (e-mail addresses).
 
-Both scripts take the same commands (smsc-api.md §12); mails.php names the address ``mail``
+Both scripts take the same commands; mails.php names the address ``mail``
 (``new_mail`` in changes) where phones.php says ``phone``. One :class:`Contacts` class serves
 both: ``smsc.contacts`` talks to phones.php, ``smsc.mail_contacts`` to mails.php. SMSC refuses
 more than three identical requests per minute to either script; the client's limits gate
@@ -183,10 +183,7 @@ class Contacts(Namespace):
 
     Every method checks its arguments before any request: a value of the wrong type raises
     ``TypeError``, a wrong value (an empty or malformed address, a group id that is not a
-    number, a page size over 1000, a birthday that is not a date) ``ValueError``. Besides the
-    errors each method names, any request may raise ``BadRequestError`` (SMSC error 1),
-    ``AuthenticationError`` (2), ``IPBlockedError`` (4), ``ServerRateLimitError`` (9) and the
-    transport errors of :class:`~smsc_async.SMSCClient`.
+    number, a page size over 1000, a birthday that is not a date) ``ValueError``.
     """
 
     __slots__ = ("_email",)
@@ -264,6 +261,10 @@ class Contacts(Namespace):
         Raises:
             NotFoundError: a group does not exist (error 3).
             OperationFailedError: SMSC could not create it, e.g. a number is taken (error 5).
+            BadRequestError, AuthenticationError, IPBlockedError, ServerRateLimitError: SMSC
+                errors 1, 2, 4, 9.
+            TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: no usable
+                answer, or the gate would wait too long (as for every request).
         """
         table = self._table
         fields = {
@@ -297,6 +298,10 @@ class Contacts(Namespace):
             ValueError: nothing to change (or a malformed value).
             NotFoundError: no contact has this number (error 3).
             OperationFailedError: SMSC could not change it, e.g. a new number is taken (5).
+            BadRequestError, AuthenticationError, IPBlockedError, ServerRateLimitError: SMSC
+                errors 1, 2, 4, 9.
+            TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: no usable
+                answer, or the gate would wait too long (as for every request).
         """
         table = self._table
         fields = {table.address: self._address(address)}
@@ -326,6 +331,10 @@ class Contacts(Namespace):
 
         Raises:
             NotFoundError: no such contact or group (error 3).
+            BadRequestError, AuthenticationError, IPBlockedError, ServerRateLimitError: SMSC
+                errors 1, 2, 4, 9.
+            TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: no usable
+                answer, or the gate would wait too long (as for every request).
         """
         await self._move(self._table.move_to_group, address, group)
 
@@ -340,6 +349,10 @@ class Contacts(Namespace):
 
         Raises:
             NotFoundError: no such contact or group (error 3).
+            BadRequestError, AuthenticationError, IPBlockedError, ServerRateLimitError: SMSC
+                errors 1, 2, 4, 9.
+            TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: no usable
+                answer, or the gate would wait too long (as for every request).
         """
         await self._move(self._table.add_to_group, address, group)
 
@@ -354,6 +367,10 @@ class Contacts(Namespace):
 
         Raises:
             NotFoundError: no such contact or group, or the contact is not in it (error 3).
+            BadRequestError, AuthenticationError, IPBlockedError, ServerRateLimitError: SMSC
+                errors 1, 2, 4, 9.
+            TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: no usable
+                answer, or the gate would wait too long (as for every request).
         """
         await self._move(self._table.remove_from_group, address, group)
 
@@ -367,6 +384,10 @@ class Contacts(Namespace):
 
         Raises:
             NotFoundError: no contact has this number (error 3).
+            BadRequestError, AuthenticationError, IPBlockedError, ServerRateLimitError: SMSC
+                errors 1, 2, 4, 9.
+            TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: no usable
+                answer, or the gate would wait too long (as for every request).
         """
         await self._client._command(
             self._table.delete, {self._table.address: self._address(address)}
@@ -410,6 +431,13 @@ class Contacts(Namespace):
 
         Returns:
             The contacts, in SMSC's order.
+
+        Raises:
+            TypeError, ValueError: a malformed filter or limit, before any request.
+            BadRequestError, AuthenticationError, IPBlockedError, ServerRateLimitError: SMSC
+                errors 1, 2, 4, 9.
+            TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: no usable
+                answer, or the gate would wait too long (as for every request).
         """
         fields = self._list_fields(group, address, full_name, search)
         if after_id is not None:
@@ -446,6 +474,10 @@ class Contacts(Namespace):
             ValueError: a malformed filter or page size (at call time).
             ResponseDecodeError: (while iterating) a full page whose last contact has no
                 ``int_id`` to continue after.
+            BadRequestError, AuthenticationError, IPBlockedError, ServerRateLimitError: SMSC
+                errors 1, 2, 4, 9.
+            TransportError, HTTPStatusError, RateLimitedError: no usable answer, or the gate
+                would wait too long (as for every request).
         """
         base = self._list_fields(group, address, full_name, search)
         base["cnt"] = check_page_size(page_size, MAX_PAGE_SIZE, "page_size")
@@ -473,6 +505,10 @@ class Contacts(Namespace):
 
         Raises:
             OperationFailedError: SMSC could not create it (error 5).
+            BadRequestError, AuthenticationError, IPBlockedError, ServerRateLimitError: SMSC
+                errors 1, 2, 4, 9.
+            TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: no usable
+                answer, or the gate would wait too long (as for every request).
         """
         table = self._table
         fields = {"name": check_str(name, "name"), "type": table.group_type}
@@ -492,6 +528,10 @@ class Contacts(Namespace):
 
         Raises:
             NotFoundError: no such group (error 3).
+            BadRequestError, AuthenticationError, IPBlockedError, ServerRateLimitError: SMSC
+                errors 1, 2, 4, 9.
+            TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: no usable
+                answer, or the gate would wait too long (as for every request).
         """
         fields = {"grp": check_id(group, "group"), "name": check_str(name, "name")}
         if number is not None:
@@ -508,6 +548,10 @@ class Contacts(Namespace):
 
         Raises:
             NotFoundError: no such group (error 3).
+            BadRequestError, AuthenticationError, IPBlockedError, ServerRateLimitError: SMSC
+                errors 1, 2, 4, 9.
+            TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: no usable
+                answer, or the gate would wait too long (as for every request).
         """
         await self._client._command(self._table.delete_group, {"grp": check_id(group, "group")})
 
@@ -518,6 +562,12 @@ class Contacts(Namespace):
 
         Returns:
             The groups; ``[]`` when there is none.
+
+        Raises:
+            BadRequestError, AuthenticationError, IPBlockedError, ServerRateLimitError: SMSC
+                errors 1, 2, 4, 9.
+            TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: no usable
+                answer, or the gate would wait too long (as for every request).
         """
         table = self._table
         return await self._client._request_list(table.list_groups, {"type": table.group_type})
@@ -545,6 +595,10 @@ class Contacts(Namespace):
 
         Raises:
             OperationFailedError: SMSC could not add it, e.g. already listed (error 5).
+            BadRequestError, AuthenticationError, IPBlockedError, ServerRateLimitError: SMSC
+                errors 1, 2, 4, 9.
+            TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: no usable
+                answer, or the gate would wait too long (as for every request).
         """
         table = self._table
         fields = {
@@ -564,6 +618,10 @@ class Contacts(Namespace):
 
         Raises:
             NotFoundError: the address is not in the black list (error 3).
+            BadRequestError, AuthenticationError, IPBlockedError, ServerRateLimitError: SMSC
+                errors 1, 2, 4, 9.
+            TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: no usable
+                answer, or the gate would wait too long (as for every request).
         """
         table = self._table
         await self._client._command(
@@ -584,6 +642,13 @@ class Contacts(Namespace):
 
         Returns:
             The entries.
+
+        Raises:
+            TypeError, ValueError: a malformed id or limit, before any request.
+            BadRequestError, AuthenticationError, IPBlockedError, ServerRateLimitError: SMSC
+                errors 1, 2, 4, 9.
+            TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: no usable
+                answer, or the gate would wait too long (as for every request).
         """
         fields: dict[str, str] = {}
         if before_id is not None:
@@ -606,6 +671,10 @@ class Contacts(Namespace):
 
         Raises:
             ValueError: a page size outside 1..1000 (at call time).
+            BadRequestError, AuthenticationError, IPBlockedError, ServerRateLimitError: SMSC
+                errors 1, 2, 4, 9.
+            TransportError, HTTPStatusError, RateLimitedError: no usable answer, or the gate
+                would wait too long (as for every request).
         """
         base = {"cnt": check_page_size(page_size, MAX_PAGE_SIZE, "page_size")}
         endpoint = self._table.list_blacklist

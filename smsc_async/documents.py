@@ -1,6 +1,6 @@
-"""Invoices and acts of subclients: documents.php (smsc-api.md §15).
+"""Invoices and acts of subclients: documents.php.
 
-The answers of documents.php are not captured in the reference: creating an invoice is read as
+SMSC's documentation does not show the answers of documents.php: creating an invoice is read as
 ``{"id": N}``, and the invoice and act themselves come back as files (bytes), while an SMSC error
 in their place still raises.
 """
@@ -80,6 +80,9 @@ class Documents(Namespace):
             NotFoundError: No such subclient (error 3).
             BadRequestError: SMSC refused the parameters (error 1).
             ResponseDecodeError: An answer without the invoice id.
+            AuthenticationError, IPBlockedError, ServerRateLimitError: errors 2, 4, 9.
+            TransportError, HTTPStatusError, RateLimitedError: no usable answer, or the gate
+                would wait too long (as for every request).
         """
         fields = {
             **_one_user(user, user_id, required=True),
@@ -108,6 +111,10 @@ class Documents(Namespace):
             TypeError: Both user and user_id.
             ValueError: An id that is not a number.
             NotFoundError: No such invoice (error 3).
+            BadRequestError, AuthenticationError, IPBlockedError, ServerRateLimitError: SMSC
+                errors 1, 2, 4, 9.
+            TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: no usable
+                answer, or the gate would wait too long (as for every request).
         """
         fields = {"id": check_id(id, "id"), **_one_user(user, user_id, required=False)}
         return await self._client._request_bytes(DOCUMENTS_INVOICE, fields)
@@ -128,6 +135,10 @@ class Documents(Namespace):
             TypeError: Neither or both of id and number.
             ValueError: An id that is not a number, an empty number.
             NotFoundError: No such act (error 3).
+            BadRequestError, AuthenticationError, IPBlockedError, ServerRateLimitError: SMSC
+                errors 1, 2, 4, 9.
+            TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: no usable
+                answer, or the gate would wait too long (as for every request).
         """
         if (id is None) == (number is None):
             raise TypeError("give either id or number (exactly one)")

@@ -18,7 +18,7 @@ Everything the library raises on purpose derives from :class:`SMSCError`::
     ├── RateLimitedError            the client's limits gate refused to wait (.retry_after)
     ├── TransportError              the request failed on the way (.url, never credentials)
     │   ├── ConnectError            could not connect: the request surely never left
-    │   └── RequestTimeoutError     no answer in time (also a builtin ``TimeoutError``)
+    │   └── RequestTimeoutError     no answer in time (also a builtin TimeoutError)
     ├── HTTPStatusError             a non-200 HTTP answer, e.g. an HTML 502 page (.status)
     ├── ResponseDecodeError         a body that is neither a result nor an error (.body_prefix)
     ├── SendOutcomeUnknownError     a send may or may not have been accepted (.message_id)
@@ -27,7 +27,7 @@ Everything the library raises on purpose derives from :class:`SMSCError`::
     ├── ExportError                 a deferred export did not complete (.task_id, .status)
     │   ├── ExportCancelledError    status 3: the task was cancelled
     │   ├── ExportFailedError       status 4: the task failed at SMSC
-    │   └── ExportTimeoutError      not completed in the time given (also a ``TimeoutError``)
+    │   └── ExportTimeoutError      not completed in the time given (also a TimeoutError)
     └── CallbackError               a notification posted to your URL is malformed
         └── CallbackSignatureError  its signature is missing or wrong
 

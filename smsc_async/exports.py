@@ -23,8 +23,8 @@ list and each task's file count separately). Waiting asks for the same list each
 :meth:`Exports.wait` polls every :data:`POLL_INTERVAL` seconds by default (three polls a minute,
 with a margin), and the client's gate spaces any further requests (e.g. two waits at once).
 
-Gaps (smsc-api.md §20 and gap 11): the stored documentation page is cut where it names the file
-request's parameters and never shows the file's columns. The choices made here are marked
+Gaps: SMSC's documentation page is cut where it names the file request's parameters, and it
+never shows the file's columns. The choices made here are marked
 "Gap" below; the bundled emulator answers the same way.
 """
 
@@ -250,6 +250,8 @@ class Download:
             APIError: another SMSC error instead of the file.
             TransportError: the connection broke, or the file ended short of its size.
             RequestTimeoutError: no data for longer than the idle timeout.
+            HTTPStatusError, RateLimitedError: a non-200 answer, or the gate would wait too
+                long (as for every request).
             RuntimeError: this download was already read.
         """
         if self._state == "new":
@@ -276,8 +278,8 @@ class Download:
         Raises:
             TypeError, ValueError: a ``delimiter`` that is not one character (at once).
             ResponseDecodeError: a record over 16 MiB (a broken file), while reading.
-            NotFoundError, APIError, TransportError, RequestTimeoutError, RuntimeError: as
-                :meth:`chunks`, while reading.
+            NotFoundError, APIError, TransportError, HTTPStatusError, RateLimitedError: as
+                :meth:`chunks`, while reading (also ``RuntimeError``).
         """
         if delimiter is not None:
             if not isinstance(delimiter, str):
@@ -329,8 +331,8 @@ class Download:
         Raises:
             TypeError, ValueError: ``path`` is not a non-empty path, names a directory, or its
                 directory does not exist (before any request).
-            NotFoundError, APIError, TransportError, RequestTimeoutError, RuntimeError: as
-                :meth:`chunks`.
+            NotFoundError, APIError, TransportError, HTTPStatusError, RateLimitedError: as
+                :meth:`chunks` (also ``RuntimeError``).
             OSError: writing failed (e.g. no permission, a full disk).
         """
         target = _target_path(path)
@@ -395,7 +397,10 @@ class Exports(Namespace):
             The tasks as SMSC lists them; ``[]`` when there are none.
 
         Raises:
-            APIError: SMSC refused the request (e.g. AuthenticationError for error 2).
+            BadRequestError, AuthenticationError, IPBlockedError, ServerRateLimitError: SMSC
+                errors 1, 2, 4, 9.
+            TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: no usable
+                answer, or the gate would wait too long (as for every request).
         """
         return await self._client._request_list(LIST, {})
 
@@ -413,6 +418,10 @@ class Exports(Namespace):
         Raises:
             TypeError, ValueError: ``task`` is not a task id.
             NotFoundError: the list has no such task.
+            BadRequestError, AuthenticationError, IPBlockedError, ServerRateLimitError: SMSC
+                errors 1, 2, 4, 9.
+            TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: no usable
+                answer, or the gate would wait too long (as for every request).
         """
         return await self._find(_task_id(task))
 
@@ -456,6 +465,10 @@ class Exports(Namespace):
             ExportFailedError: the task ended with an execution error (status 4).
             ExportTimeoutError: not completed within ``timeout`` (``.status`` is the last seen).
             NotFoundError: the list has no such task.
+            BadRequestError, AuthenticationError, IPBlockedError, ServerRateLimitError: SMSC
+                errors 1, 2, 4, 9.
+            TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: no usable
+                answer, or the gate would wait too long (as for every request).
         """
         task_id = _task_id(task)
         limit = None if timeout is None else _seconds(timeout, "timeout")

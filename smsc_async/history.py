@@ -399,6 +399,8 @@ class HistoryCommands(Requester):
                 before ``start``, over 6 months, phones with e-mail, ``limit`` over 1000.
             BadRequestError: SMSC refused the parameters (error 1).
             AuthenticationError, IPBlockedError, ServerRateLimitError: errors 2, 4, 9.
+            TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: no usable
+                answer, or the gate would wait too long (as for every request).
         """
         fields = _history_fields(start, end, phones, emails, email)
         if limit is not None:
@@ -445,6 +447,9 @@ class HistoryCommands(Requester):
                 call time.
             BadRequestError: SMSC refused the parameters (error 1), while iterating.
             ResponseDecodeError: a full page whose last message has no ``int_id``.
+            AuthenticationError, IPBlockedError, ServerRateLimitError: errors 2, 4, 9.
+            TransportError, HTTPStatusError, RateLimitedError: no usable answer, or the gate
+                would wait too long (as for every request).
         """
         base = _history_fields(start, end, phones, emails, email)
         base["cnt"] = check_page_size(page_size, MAX_HISTORY_PAGE, "page_size")
@@ -486,6 +491,8 @@ class HistoryCommands(Requester):
                 1..168, ``limit`` outside 1..10000, an empty or several ``to_phone``.
             BadRequestError: SMSC refused the parameters (error 1).
             AuthenticationError, IPBlockedError, ServerRateLimitError: errors 2, 4, 9.
+            TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: no usable
+                answer, or the gate would wait too long (as for every request).
         """
         fields = _incoming_fields(hours, to_phone)
         if after_id is not None:
@@ -520,6 +527,9 @@ class HistoryCommands(Requester):
             TypeError, ValueError: as for :meth:`get_incoming`, or a bad ``page_size``, at
                 call time.
             BadRequestError: SMSC refused the parameters (error 1), while iterating.
+            AuthenticationError, IPBlockedError, ServerRateLimitError: errors 2, 4, 9.
+            TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: no usable
+                answer, or the gate would wait too long (as for every request).
         """
         base = _incoming_fields(hours, to_phone)
         base["cnt"] = check_page_size(page_size, MAX_INCOMING_PAGE, "page_size")
@@ -562,6 +572,8 @@ class HistoryCommands(Requester):
                 before any request.
             BadRequestError: SMSC refused the parameters (error 1).
             AuthenticationError, IPBlockedError, ServerRateLimitError: errors 2, 4, 9.
+            TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: no usable
+                answer, or the gate would wait too long (as for every request).
         """
         fields = _period(start, end, max_months=None)
         if check_flag(in_my_currency, "in_my_currency") == "1":
@@ -584,6 +596,8 @@ class HistoryCommands(Requester):
 
         Raises:
             AuthenticationError, IPBlockedError, ServerRateLimitError: errors 2, 4, 9.
+            TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: no usable
+                answer, or the gate would wait too long (as for every request).
         """
         return await self._request_list(PRICES, {})
 
@@ -605,6 +619,8 @@ class HistoryCommands(Requester):
             NotFoundError: SMSC cannot tell the operator of the number (error 3).
             BadRequestError: SMSC refused the parameters (error 1).
             AuthenticationError, IPBlockedError, ServerRateLimitError: errors 2, 4, 9.
+            TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: no usable
+                answer, or the gate would wait too long (as for every request).
         """
         return await self._request(OPERATOR, {"phone": check_single(phone, "phone")})
 
@@ -627,7 +643,9 @@ class HistoryCommands(Requester):
             ValueError: an empty link or a bad id (before any request).
             NotFoundError: SMSC has no such short link (error 3).
             BadRequestError: SMSC refused the parameters (error 1).
-            AuthenticationError, IPBlockedError: errors 2 and 4.
+            AuthenticationError, IPBlockedError, ServerRateLimitError: errors 2, 4, 9.
+            TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: no usable
+                answer, or the gate would wait too long (as for every request).
         """
         if (link is None) == (id is None):
             raise TypeError("give exactly one of link= and id=")

@@ -4,7 +4,7 @@ A mailing ("job") is a send that SMSC keeps on its side: a name, recipients and 
 started at ``time`` (default: now) and optionally repeated on a schedule. Every send.php
 option given to :meth:`Jobs.add` applies to each message of the mailing.
 
-SMSC's answers to jobs.php are not documented (smsc-api.md §16, gap 7): the models below are
+SMSC's answers to jobs.php are not documented: the models below are
 lenient (every field optional, unknown fields ignored) and the shapes follow the most
 plausible reading, which is also what the bundled emulator answers.
 
@@ -51,7 +51,7 @@ __all__ = ["Job", "JobStatus", "Jobs", "RepeatPeriod"]
 class JobStatus(CodeEnum):
     """State of a mailing (``status`` in jobs.php answers).
 
-    Unconfirmed: SMSC's status codes for mailings are not documented (smsc-api.md gap 7). These
+    Unconfirmed: SMSC's status codes for mailings are not documented. These
     are the codes the bundled emulator answers. Codes outside this set are tolerated: they
     become pseudo-members named ``UNKNOWN_<code>`` that still compare equal to their number.
     """
@@ -328,6 +328,10 @@ class Jobs(Namespace):
             BadRequestError: error 1, SMSC refused the parameters.
             MessageForbiddenError: error 6, forbidden text or sender name.
             InvalidPhoneError: error 7, no valid recipient.
+            UndeliverableError: error 8, the messages cannot be delivered.
+            AuthenticationError, IPBlockedError, ServerRateLimitError: errors 2, 4, 9.
+            TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: no usable
+                answer, or the gate would wait too long (as for every request).
         """
         fields = _add_fields(
             name, phones, message, kind, subject, sender2, repeat, max_repeats, template_id, options
@@ -351,6 +355,10 @@ class Jobs(Namespace):
             TypeError: ``id`` is not an int or str.
             ValueError: ``id`` is not a number.
             NotFoundError: error 3, no mailing with this id.
+            BadRequestError, AuthenticationError, IPBlockedError, ServerRateLimitError: SMSC
+                errors 1, 2, 4, 9.
+            TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: no usable
+                answer, or the gate would wait too long (as for every request).
         """
         fields = {"id": check_id(id, "id")}
         with _lookup_errors():
@@ -374,6 +382,10 @@ class Jobs(Namespace):
             TypeError: ``start``/``end`` is not a date or str.
             ValueError: a str that is not a ``dd.mm.yyyy`` date, or ``end`` before ``start``.
             InvalidDateError: error 5, SMSC could not read a date.
+            BadRequestError, AuthenticationError, IPBlockedError, ServerRateLimitError: SMSC
+                errors 1, 2, 4, 9.
+            TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: no usable
+                answer, or the gate would wait too long (as for every request).
         """
         return await self._client._request_list(GET_ALL, _period_fields(start, end))
 
@@ -392,6 +404,10 @@ class Jobs(Namespace):
             NotFoundError: error 3, no mailing with this id.
             OperationFailedError: error 5, the mailing can no longer be cancelled (it started,
                 finished or was cancelled already).
+            BadRequestError, AuthenticationError, IPBlockedError, ServerRateLimitError: SMSC
+                errors 1, 2, 4, 9.
+            TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: no usable
+                answer, or the gate would wait too long (as for every request).
         """
         fields = {"id": check_id(id, "id")}
         with _lookup_errors():
@@ -410,6 +426,10 @@ class Jobs(Namespace):
             ValueError: ``id`` is not a number.
             NotFoundError: error 3, no mailing with this id.
             OperationFailedError: error 5, SMSC could not delete it.
+            BadRequestError, AuthenticationError, IPBlockedError, ServerRateLimitError: SMSC
+                errors 1, 2, 4, 9.
+            TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: no usable
+                answer, or the gate would wait too long (as for every request).
         """
         fields = {"id": check_id(id, "id")}
         with _lookup_errors():

@@ -372,7 +372,10 @@ class Senders(Namespace):
         Raises:
             TypeError: An argument of the wrong type.
             ValueError: A date that is not a date, a negative id, a limit out of range.
-            AuthenticationError: Wrong credentials (error 2).
+            BadRequestError, AuthenticationError, IPBlockedError, ServerRateLimitError: SMSC
+                errors 1, 2, 4, 9.
+            TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: no usable
+                answer, or the gate would wait too long (as for every request).
         """
         fields = self._list_fields(include_all, operator_statuses, from_date, user)
         if before_id is not None:
@@ -411,6 +414,10 @@ class Senders(Namespace):
             TypeError: An argument of the wrong type.
             ValueError: A bad date or page size.
             ResponseDecodeError: (while iterating) a full page whose last name has no id.
+            BadRequestError, AuthenticationError, IPBlockedError, ServerRateLimitError: SMSC
+                errors 1, 2, 4, 9.
+            TransportError, HTTPStatusError, RateLimitedError: no usable answer, or the gate
+                would wait too long (as for every request).
         """
         fields = self._list_fields(include_all, operator_statuses, from_date, user)
         size = check_page_size(page_size, MAX_PAGE_SIZE, "page_size")
@@ -452,6 +459,9 @@ class Senders(Namespace):
             ValueError: An empty name or detail, an e-mail without ``@``.
             BadRequestError: SMSC refused the parameters (error 1).
             OperationFailedError: SMSC could not add it, e.g. the name exists (error 5).
+            AuthenticationError, IPBlockedError, ServerRateLimitError: errors 2, 4, 9.
+            TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: no usable
+                answer, or the gate would wait too long (as for every request).
         """
         fields = {"sender": check_str(sender, "sender"), **_detail_fields(dict(details))}
         if comment is not None:
@@ -484,6 +494,9 @@ class Senders(Namespace):
             ValueError: Nothing to change, an empty value.
             NotFoundError: No such name (error 3).
             BadRequestError: SMSC refused the parameters (error 1).
+            AuthenticationError, IPBlockedError, ServerRateLimitError: errors 2, 4, 9.
+            TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: no usable
+                answer, or the gate would wait too long (as for every request).
         """
         fields = {**_name_or_id(sender, id), **_detail_fields(dict(details))}
         if comment is not None:
@@ -508,6 +521,9 @@ class Senders(Namespace):
             ValueError: A name that is not a phone number, an empty site name.
             NotFoundError: No such name (error 3).
             BadRequestError: SMSC refused the request (error 1).
+            AuthenticationError, IPBlockedError, ServerRateLimitError: errors 2, 4, 9.
+            TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: no usable
+                answer, or the gate would wait too long (as for every request).
         """
         fields = {"sender": _digital(sender)}
         if site_name is not None:
@@ -529,6 +545,9 @@ class Senders(Namespace):
             ValueError: A code that is not all digits, a name that is not a phone number.
             NotFoundError: No such name (error 3).
             BadRequestError: SMSC refused the code or the request (error 1).
+            AuthenticationError, IPBlockedError, ServerRateLimitError: errors 2, 4, 9.
+            TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: no usable
+                answer, or the gate would wait too long (as for every request).
         """
         text = check_str(code, "code")
         if not _CODE.fullmatch(text):
@@ -552,5 +571,9 @@ class Senders(Namespace):
             TypeError: Neither or both of ``sender`` and ``id``.
             ValueError: An empty name, a negative id.
             NotFoundError: No such name (error 3).
+            BadRequestError, AuthenticationError, IPBlockedError, ServerRateLimitError: SMSC
+                errors 1, 2, 4, 9.
+            TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: no usable
+                answer, or the gate would wait too long (as for every request).
         """
         await self._client._command(SENDERS_DELETE, _with_user(_name_or_id(sender, id), user))

@@ -1,12 +1,11 @@
 """Dedicated numbers, call confirmation and event notifications.
 
 receive_phones.php (``smsc.inbound_numbers``: dedicated numbers for incoming messages),
-wait_call.php (:meth:`ServiceCommands.wait_call`: confirm a phone number by a call from it) and
-ping.php (:meth:`ServiceCommands.notify_event`: trigger an event notification).
+wait_call.php (:meth:`SMSCClient.wait_call`: confirm a phone number by a call from it) and
+ping.php (:meth:`SMSCClient.notify_event`: trigger an event notification).
 
-SMSC's answers to these three scripts were not captured (smsc-api.md §18, §19, gap 7). The
-models below are lenient guesses that ignore unknown fields; each docstring says which field
-names are assumed.
+SMSC's documentation does not show the answers of these three scripts. The models below are
+lenient guesses that ignore unknown fields; each docstring says which field names are assumed.
 """
 
 from __future__ import annotations
@@ -53,7 +52,7 @@ class WaitCallResult(msgspec.Struct, frozen=True, kw_only=True):
     call (assumed ``phone``), and possibly how long SMSC waits for the call (assumed
     ``timeout``, seconds). The confirmation itself is not in this answer: when the call
     arrives, SMSC posts a service message (``waitcall``, ``phone``, ``ts``, ``md5``) to the
-    account's callback URL (smsc-api.md §22).
+    account's callback URL (read by :mod:`smsc_async.callbacks`).
 
     Attributes:
         call_to: The number the user must call from the phone being confirmed (``phone``).
@@ -110,7 +109,10 @@ class InboundNumbers(Namespace):
             The free numbers with their monthly price.
 
         Raises:
-            APIError: SMSC answered another error than "no records found".
+            BadRequestError, AuthenticationError, IPBlockedError, ServerRateLimitError: SMSC
+                errors 1, 2, 4, 9.
+            TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: no usable
+                answer, or the gate would wait too long (as for every request).
         """
         return await self._client._request_list(INBOUND_LIST, {})
 
@@ -129,6 +131,10 @@ class InboundNumbers(Namespace):
             NotFoundError: The number is not free (error 3).
             APIError: Another refusal, e.g. not enough money (the code SMSC uses for that is
                 not documented).
+            BadRequestError, AuthenticationError, IPBlockedError, ServerRateLimitError: SMSC
+                errors 1, 2, 4, 9.
+            TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: no usable
+                answer, or the gate would wait too long (as for every request).
         """
         await self._client._command(INBOUND_BUY, {"phone": check_single(phone, "phone")})
 
@@ -146,6 +152,10 @@ class InboundNumbers(Namespace):
             TypeError: ``phone`` is not a str, or ``renew`` is not a bool.
             ValueError: ``phone`` is empty or a list.
             NotFoundError: The number is not connected to the account (error 3).
+            BadRequestError, AuthenticationError, IPBlockedError, ServerRateLimitError: SMSC
+                errors 1, 2, 4, 9.
+            TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: no usable
+                answer, or the gate would wait too long (as for every request).
         """
         fields = {
             "phone": check_single(phone, "phone"),
@@ -178,6 +188,9 @@ class ServiceCommands(Requester):
             ValueError: ``phone`` is empty or a list.
             InvalidPhoneError: SMSC cannot read the number (error 7).
             BadRequestError: SMSC refused the parameters (error 1).
+            AuthenticationError, IPBlockedError, ServerRateLimitError: errors 2, 4, 9.
+            TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: no usable
+                answer, or the gate would wait too long (as for every request).
         """
         return await self._request(WAIT_CALL, {"phone": check_single(phone, "phone")})
 
@@ -210,6 +223,9 @@ class ServiceCommands(Requester):
                 it out instead).
             NotFoundError: SMSC knows no such task group (error 3).
             BadRequestError: SMSC refused the parameters (error 1).
+            AuthenticationError, IPBlockedError, ServerRateLimitError: errors 2, 4, 9.
+            TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: no usable
+                answer, or the gate would wait too long (as for every request).
         """
         fields = {"id": check_id(id, "id"), "ok": check_flag(recovered, "recovered")}
         for field_name, value in (("name", name), ("host", host), ("info", info)):

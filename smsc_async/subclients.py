@@ -408,6 +408,9 @@ class Subclients(Namespace):
             ValueError: An empty login or password, a setting out of range.
             BadRequestError: SMSC refused the parameters (error 1).
             OperationFailedError: SMSC could not create it, e.g. the login is taken (error 5).
+            AuthenticationError, IPBlockedError, ServerRateLimitError: errors 2, 4, 9.
+            TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: no usable
+                answer, or the gate would wait too long (as for every request).
         """
         fields = {
             "user": check_str(login, "login"),
@@ -443,6 +446,9 @@ class Subclients(Namespace):
             NotFoundError: No such subclient (error 3).
             BadRequestError: SMSC refused the parameters (error 1).
             OperationFailedError: The change failed, e.g. the new login is taken (error 5).
+            AuthenticationError, IPBlockedError, ServerRateLimitError: errors 2, 4, 9.
+            TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: no usable
+                answer, or the gate would wait too long (as for every request).
         """
         fields = {"user": check_str(login, "login"), **_settings_fields(dict(settings))}
         if new_login is not None:
@@ -471,6 +477,9 @@ class Subclients(Namespace):
             NotFoundError: Error 3: no such subclient, or (the emulator's reading; SMSC's table
                 is not captured) not enough money on the side that pays.
             BadRequestError: SMSC refused the parameters (error 1).
+            AuthenticationError, IPBlockedError, ServerRateLimitError: errors 2, 4, 9.
+            TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: no usable
+                answer, or the gate would wait too long (as for every request).
         """
         fields = {
             "user": check_str(login, "login"),
@@ -513,6 +522,9 @@ class Subclients(Namespace):
             TypeError: A value of the wrong type; several of user, user_id, independent_only.
             ValueError: A date that is not a date, start after end.
             BadRequestError: SMSC refused the parameters (error 1).
+            AuthenticationError, IPBlockedError, ServerRateLimitError: errors 2, 4, 9.
+            TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: no usable
+                answer, or the gate would wait too long (as for every request).
         """
         fields = {**_period(start, end), **_one_user(user, user_id, required=False)}
         if check_flag(independent_only, "independent_only") == "1":
@@ -551,6 +563,9 @@ class Subclients(Namespace):
             TypeError: A value of the wrong type.
             ValueError: A date that is not a date, start after end.
             BadRequestError: SMSC refused the parameters (error 1).
+            AuthenticationError, IPBlockedError, ServerRateLimitError: errors 2, 4, 9.
+            TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: no usable
+                answer, or the gate would wait too long (as for every request).
         """
         fields = _period(start, end)
         if check_flag(independent_only, "independent_only") == "1":

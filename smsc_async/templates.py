@@ -4,13 +4,13 @@ Reached through the client: ``smsc.templates`` keeps the account's own message t
 name, a text and defaults for sending), ``smsc.operator_templates`` the templates registered
 with the mobile operators for service and transactional traffic.
 
-SMSC's answer shapes for these scripts were not captured (smsc-api.md §17, gap 7). By analogy
+SMSC's documentation does not show the answers of these scripts. By analogy
 with the documented scripts, a create answers ``{"id": n}``, a change or delete
 ``{"result": "OK"}`` and a list a JSON array; the models below accept what is plausible and
 ignore anything else, and their docstrings say which field names are assumed.
 
 Quirk: templates.php has been seen answering a plain-text ``ERROR = N (description)`` to a
-template update even when JSON was asked for (smsc-api.md §3.4a). The client's decoding
+template update even when JSON was asked for. The client's decoding
 recognises that form, so such an answer raises the same error class as its JSON twin.
 """
 
@@ -317,6 +317,9 @@ class Templates(Namespace):
             ValueError: An empty name, text or sender, or an unknown format.
             BadRequestError: SMSC refused the parameters (error 1).
             ResponseDecodeError: The answer carries no id.
+            AuthenticationError, IPBlockedError, ServerRateLimitError: errors 2, 4, 9.
+            TransportError, HTTPStatusError, RateLimitedError: no usable answer, or the gate
+                would wait too long (as for every request).
         """
         fields = _template_fields(name, text, format, sender, auto_signature)
         created = await self._client._request(TEMPLATE_ADD, fields)
@@ -353,6 +356,9 @@ class Templates(Namespace):
                 not a number.
             NotFoundError: No template with this id (error 3).
             BadRequestError: SMSC refused the parameters (error 1).
+            AuthenticationError, IPBlockedError, ServerRateLimitError: errors 2, 4, 9.
+            TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: no usable
+                answer, or the gate would wait too long (as for every request).
         """
         template_id = check_id(id, "id")
         fields = _template_fields(name, text, format, sender, auto_signature)
@@ -374,6 +380,10 @@ class Templates(Namespace):
             TypeError: ``id`` is not an int or str.
             ValueError: ``id`` is not a number.
             NotFoundError: No template with this id (error 3).
+            BadRequestError, AuthenticationError, IPBlockedError, ServerRateLimitError: SMSC
+                errors 1, 2, 4, 9.
+            TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: no usable
+                answer, or the gate would wait too long (as for every request).
         """
         await self._client._command(TEMPLATE_DELETE, {"id": check_id(id, "id")})
 
@@ -386,7 +396,10 @@ class Templates(Namespace):
             The templates, in SMSC's order.
 
         Raises:
-            APIError: SMSC answered another error than "no records found".
+            BadRequestError, AuthenticationError, IPBlockedError, ServerRateLimitError: SMSC
+                errors 1, 2, 4, 9.
+            TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: no usable
+                answer, or the gate would wait too long (as for every request).
         """
         return await self._client._request_list(TEMPLATE_LIST, {})
 
@@ -426,6 +439,9 @@ class OperatorTemplates(Namespace):
             TypeError: An argument of the wrong type.
             ValueError: An empty sender or text, no kind, or an unknown kind.
             BadRequestError: SMSC refused the parameters (error 1).
+            AuthenticationError, IPBlockedError, ServerRateLimitError: errors 2, 4, 9.
+            TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: no usable
+                answer, or the gate would wait too long (as for every request).
         """
         fields = {"sender": check_str(sender, "sender"), "msg": check_str(text, "text")}
         fields.update(dict.fromkeys(_check_kinds(kinds), "1"))
@@ -441,6 +457,9 @@ class OperatorTemplates(Namespace):
             The templates, in SMSC's order.
 
         Raises:
-            APIError: SMSC answered another error than "no records found".
+            BadRequestError, AuthenticationError, IPBlockedError, ServerRateLimitError: SMSC
+                errors 1, 2, 4, 9.
+            TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: no usable
+                answer, or the gate would wait too long (as for every request).
         """
         return await self._client._request_list(OPERATOR_TEMPLATE_LIST, {})

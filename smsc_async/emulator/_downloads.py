@@ -438,8 +438,9 @@ class DownloadsControls(Controls):
                 so it is at most ``size`` and short of it by less than one row.
             start_after: Seconds it stays pending (0).
             run_for: Seconds it then stays in progress (1) before it is completed (2).
-            columns: The file's columns in order (default :data:`EXPORT_COLUMNS`); a name the
-                table does not know gets the value ``"<name> value"``.
+            columns: The file's columns in order (default: get.php's history fields, ``int_id``,
+                ``id``, ``send_date``, ...); a name the table does not know gets the value
+                ``"<name> value"``.
             header: Start the file with a header row naming the columns.
             content_length: Announce the size (``False``: a chunked answer of unknown size).
             login: The account (default: the first).

@@ -130,7 +130,7 @@ class CallConfirmation:
         """Return the fields SMSC posts to the callback URL for this confirmation.
 
         ``waitcall``, ``phone``, ``ts`` and ``md5 = md5("{phone}:{ts}:{secret}")``
-        (smsc-api.md §22; the formula comes from a third-party library).
+        (the formula comes from a third-party library).
 
         Raises:
             ValueError: The call has not arrived yet.

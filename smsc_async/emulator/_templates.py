@@ -83,7 +83,7 @@ class StoredOperatorTemplate:
         id: The id assigned at creation.
         sender: ``sender``.
         text: ``msg``.
-        flags: The operator flags that were set (names from :data:`OPERATOR_FLAGS`).
+        flags: The operator flags that were set (``mts_srv``, ``mega_trn``, ...).
         status: The registration status answered in lists; 0 (under review) until a test
             changes it with :meth:`TemplatesControls.set_operator_template_status`.
     """

@@ -7,30 +7,31 @@ load it explicitly instead (e.g. with ``-p no:smsc_async`` elsewhere), add
 
 Fixtures (async, function scope; defined only when pytest-asyncio is installed):
 
-``smsc_emulator``
-    A started :class:`~smsc_async.emulator.Emulator` with the default account (login
-    ``demo``, password ``demo-password``, API key ``demo-apikey``). Its ``base_url`` is set.
-
-``smsc_emulator_factory``
-    An async callable taking the :class:`~smsc_async.emulator.Emulator` keyword arguments
-    (``callback_url``, ``callback_secret`` ... included) and returning a started emulator;
-    every emulator it started stops after the test.
+- ``smsc_emulator``: a started :class:`~smsc_async.emulator.Emulator` with the default account
+  (login ``demo``, password ``demo-password``, API key ``demo-apikey``). Its ``base_url`` is
+  set.
+- ``smsc_emulator_factory``: an async callable taking the
+  :class:`~smsc_async.emulator.Emulator` keyword arguments (``callback_url``,
+  ``callback_secret`` ... included) and returning a started emulator; every emulator it
+  started stops after the test.
 
 Example::
 
     import pytest
+    from smsc_async import InsufficientFundsError
 
     @pytest.mark.asyncio
     async def test_balance(smsc_emulator):
-        async with MyClient(base_url=smsc_emulator.base_url, login="demo",
-                            password="demo-password") as client:
-            assert await client.balance() == smsc_emulator.balance()
+        async with smsc_emulator.client() as smsc:
+            assert (await smsc.get_balance()).balance == smsc_emulator.balance()
 
     @pytest.mark.asyncio
     async def test_no_money(smsc_emulator_factory):
         emu = await smsc_emulator_factory(rules=False)
         emu.set_balance("demo", 0)
-        ...
+        async with emu.client() as smsc:
+            with pytest.raises(InsufficientFundsError):
+                await smsc.send_sms("+79991234567", "Hello")
 
 The emulator runs on the test's event loop, so ``@pytest.mark.looptime`` virtual time
 moves its clock (delivery statuses, limit windows, delays) too.
