@@ -743,16 +743,20 @@ class LocalGate:
     thread and across ``asyncio.run`` calls, while their loops run on the standard clock (per
     loop otherwise, e.g. on virtual time): two clients of one login share its 14 slots and its
     windows. Other processes using the same login are not seen; a shared backend would implement
-    :class:`Gate` for that.
+    :class:`Gate` for that. A ``scope`` keeps a set of gates apart from all the others.
     """
 
-    __slots__ = ("_margin",)
+    __slots__ = ("_margin", "_scope")
 
-    def __init__(self, *, margin: float = 1.0) -> None:
+    def __init__(self, *, margin: float = 1.0, scope: str = "") -> None:
         """Create a gate.
 
         Args:
             margin: Seconds added to every window, for clock granularity at SMSC.
+            scope: Gates of one scope share accounts' state only with each other. The default
+                scope is the process's; :meth:`Emulator.client
+                <smsc_async.emulator.Emulator.client>` gives each emulator its own, so a later
+                emulator on a reused port does not inherit an earlier one's windows.
 
         Raises:
             ValueError: When ``margin`` is negative or not finite.
@@ -760,6 +764,7 @@ class LocalGate:
         if not (margin >= 0 and math.isfinite(margin)):
             raise ValueError(f"margin must be a finite number of seconds >= 0, got {margin!r}")
         self._margin = float(margin)
+        self._scope = scope
 
     @property
     def margin(self) -> float:
@@ -799,7 +804,10 @@ class LocalGate:
         unique = {(c.rule, c.key): c for c in charges}
         ordered = tuple(sorted(unique.values(), key=_charge_order))
         cap = min(max_in_flight, MAX_IN_FLIGHT)
-        return _Admission(account, ordered, policy, cap, self._margin)
+        return _Admission(self._scoped(account), ordered, policy, cap, self._margin)
+
+    def _scoped(self, account: str) -> str:
+        return f"{self._scope}\x00{account}" if self._scope else account
 
     def stats(self, account: str) -> GateStats:
         """Return a snapshot of ``account``'s state as the running loop sees it.
@@ -808,6 +816,7 @@ class LocalGate:
             RuntimeError: When no event loop is running.
         """
         loop = asyncio.get_running_loop()
+        account = self._scoped(account)
         where = _REGISTRY.get(loop, {}).get(account)
         core = where.core if where is not None else None
         if core is None and _shares_clock(loop):

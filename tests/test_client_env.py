@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import socket
 from decimal import Decimal
 
 import pytest
 
-from smsc_async import SMSCClient
+from smsc_async import LocalGate, RateLimitedError, SMSCClient, WaitPolicy
 from smsc_async.emulator import Account, Emulator
 
 from .conftest import LOGIN, PASSWORD
@@ -87,3 +88,31 @@ def test_from_env_reads_the_process_environment(monkeypatch: pytest.MonkeyPatch)
 )
 def test_env_configured(env: dict[str, str], configured: bool) -> None:
     assert SMSCClient.env_configured(env) is configured
+
+
+@pytest.mark.asyncio
+async def test_an_emulator_on_a_reused_port_starts_with_clean_limits() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    for _ in range(2):
+        emu = Emulator()
+        async with emu.serve(port=port), emu.client(on_limit="raise") as smsc:
+            # SMSC allows five identical cost requests a minute: the window is full now.
+            for _ in range(5):
+                await smsc.get_cost("+79991234567", "same text")
+            with pytest.raises(RateLimitedError):
+                await smsc.get_cost("+79991234567", "same text")
+            async with emu.client(on_limit="raise") as other:  # same emulator, same windows
+                with pytest.raises(RateLimitedError):
+                    await other.get_cost("+79991234567", "same text")
+
+
+@pytest.mark.asyncio
+async def test_gates_of_different_scopes_do_not_share_accounts() -> None:
+    first, second = LocalGate(scope="a"), LocalGate(scope="b")
+    async with first.admit("host|demo", [], WaitPolicy()):
+        assert first.stats("host|demo").in_flight == 1
+        assert LocalGate(scope="a").stats("host|demo").in_flight == 1
+        assert second.stats("host|demo").in_flight == 0
+        assert LocalGate().stats("host|demo").in_flight == 0

@@ -66,6 +66,15 @@ async def test_importing_the_package_leaves_the_optional_modules_out() -> None:
 
 
 @pytest.mark.asyncio
+async def test_importing_the_package_leaves_the_command_line_out() -> None:
+    code = (
+        "import sys, smsc_async\n"
+        "print(sorted(m for m in ('smsc_async.cli', 'click', 'rich') if m in sys.modules))\n"
+    )
+    assert (await run_python(code)).strip() == "[]"
+
+
+@pytest.mark.asyncio
 async def test_a_name_loads_its_module_on_first_access() -> None:
     code = (
         "import sys, smsc_async\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import secrets
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from decimal import Decimal
 from http import HTTPStatus
@@ -190,6 +191,7 @@ class Emulator(
         self.request_count = 0
         self.errors_answered: dict[str, dict[int, int]] = {}
         self.base_url: str | None = None
+        self._gate_scope = f"emulator-{secrets.token_hex(8)}"
         self._admitted: dict[str, int] = {}
         self._windows = SlidingWindows()
         self._sleepers: set[asyncio.Future[None]] = set()
@@ -283,7 +285,9 @@ class Emulator(
     def client(self, login: str | None = None, **options: Any) -> SMSCClient:
         """Make an :class:`~smsc_async.SMSCClient` for one of this emulator's accounts.
 
-        The emulator must be serving (the client takes :attr:`base_url`)::
+        The emulator must be serving (the client takes :attr:`base_url`). Clients made here
+        share the limits gate's windows with each other only, so a later emulator that gets
+        this one's port does not inherit them::
 
             async with emu.serve(), emu.client() as smsc:
                 await smsc.send_sms("+79991234567", "Hello")
@@ -300,10 +304,17 @@ class Emulator(
             KeyError: If no account has this login.
         """
         from .._client import SMSCClient  # the client is optional to the emulator's own work
+        from .._limits import LocalGate
 
         if self.base_url is None:
             raise RuntimeError("the emulator is not serving; call it inside 'async with serve()'")
         account = self._store.accounts[self._default_login if login is None else login].account
+        if "gate" not in options:
+            # The gate keys an account by host, port and login; this emulator's clients share
+            # a scope of their own, so an emulator that later gets the same port starts clean.
+            options["gate"] = LocalGate(
+                margin=options.get("rate_margin", 1.0), scope=self._gate_scope
+            )
         return SMSCClient(account.login, account.password, base_url=self.base_url, **options)
 
     def _make_app(self) -> web.Application:

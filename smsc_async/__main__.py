@@ -1,0 +1,8 @@
+"""Run the ``smsc`` command line: ``python -m smsc_async --help``."""
+
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,99 @@
+"""Exit codes of the ``smsc`` command and the one-line description of an error."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Final
+
+from ..errors import (
+    ExportTimeoutError,
+    HTTPStatusError,
+    ResponseDecodeError,
+    SendOutcomeUnknownError,
+    SMSCError,
+    StatusWaitTimeoutError,
+    TransportError,
+)
+
+__all__ = [
+    "EXIT_GAVE_UP",
+    "EXIT_INTERRUPTED",
+    "EXIT_NETWORK",
+    "EXIT_OK",
+    "EXIT_REFUSED",
+    "EXIT_UNKNOWN",
+    "EXIT_USAGE",
+    "describe",
+    "exit_code_for",
+    "most_serious",
+    "one_line",
+    "status_hint",
+]
+
+EXIT_OK: Final = 0
+"""Everything asked for was done."""
+EXIT_REFUSED: Final = 1
+"""SMSC refused (an API error, a refused number, a limit, a cancelled or failed export)."""
+EXIT_USAGE: Final = 2
+"""A bad option or argument, or no credentials."""
+EXIT_NETWORK: Final = 3
+"""The network or the server failed: no connection, a timeout, an HTTP error, a bad answer."""
+EXIT_UNKNOWN: Final = 4
+"""A send may or may not have been accepted; it was not repeated."""
+EXIT_GAVE_UP: Final = 5
+"""Waiting for statuses or an export ran out of time."""
+EXIT_INTERRUPTED: Final = 130
+"""Interrupted (Ctrl-C), as shells report SIGINT."""
+
+# From least to most serious: the code a command reports when its messages failed differently.
+_SEVERITY: Final = (
+    EXIT_OK,
+    EXIT_REFUSED,
+    EXIT_USAGE,
+    EXIT_GAVE_UP,
+    EXIT_NETWORK,
+    EXIT_UNKNOWN,
+)
+
+
+def exit_code_for(exc: BaseException) -> int:
+    """Return the exit code an error ends the command with."""
+    if isinstance(exc, SendOutcomeUnknownError):
+        return EXIT_UNKNOWN
+    if isinstance(exc, StatusWaitTimeoutError | ExportTimeoutError):
+        return EXIT_GAVE_UP
+    if isinstance(exc, TransportError | HTTPStatusError | ResponseDecodeError):
+        return EXIT_NETWORK
+    if isinstance(exc, SMSCError):
+        return EXIT_REFUSED
+    if isinstance(exc, ValueError | TypeError):
+        return EXIT_USAGE
+    return EXIT_REFUSED  # OSError: a local file could not be read or written
+
+
+def most_serious(codes: Iterable[int]) -> int:
+    """Return the most serious of several exit codes (4 > 3 > 5 > 2 > 1 > 0)."""
+    return max(codes, key=_SEVERITY.index, default=EXIT_OK)
+
+
+def one_line(text: str) -> str:
+    """Collapse every run of whitespace (line breaks included) into one space."""
+    return " ".join(text.split())
+
+
+def status_hint(message_id: int | str, phones: str) -> str:
+    """Return the advice given with a send whose outcome is unknown."""
+    phone = phones if phones and "," not in phones and phones != "list" else "PHONE"
+    return f"check it with `smsc status {message_id} {phone}` before sending again"
+
+
+def describe(exc: BaseException) -> str:
+    """Return an error as one line of text (never with a password or API key in it).
+
+    The library's messages hold no secrets; an outcome-unknown send gets the command that
+    checks it.
+    """
+    text = one_line(str(exc)) or type(exc).__name__
+    if isinstance(exc, SendOutcomeUnknownError):
+        text += "; " + status_hint(exc.message_id, exc.phones)
+    return text

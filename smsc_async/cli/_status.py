@@ -1,0 +1,170 @@
+"""The ``status`` command: delivery statuses, once or until every message has settled."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from typing import IO, Any
+
+import click
+import msgspec
+from rich.text import Text
+
+from .._client import SMSCClient
+from ..bulk import DEFAULT_POLL_INTERVAL
+from ..errors import StatusWaitTimeoutError
+from ..models import MessageState, MessageStatus
+from ._exits import EXIT_GAVE_UP, EXIT_OK
+from ._output import local_time, name_of
+from ._runtime import Settings, pass_settings, read_pairs, seconds_option
+from ._sandbox import SANDBOX_INTERVAL
+
+__all__ = ["in_given_order", "status"]
+
+_GOOD = frozenset({MessageState.DELIVERED, MessageState.READ, MessageState.LINK_CLICKED})
+_PENDING = frozenset({MessageState.QUEUED, MessageState.SENT})
+
+
+def _status_pairs(args: Sequence[str], csv_file: IO[str] | None) -> list[tuple[str, str]]:
+    if csv_file is not None:
+        if args:
+            raise click.UsageError("give ID PHONE, ID:PHONE..., or --csv FILE, not both")
+        return read_pairs(csv_file, header="id", names="id,phone")
+    if not args:
+        raise click.UsageError("give ID PHONE, ID:PHONE... or --csv FILE")
+    if len(args) == 2 and not any(":" in arg for arg in args):
+        return [(args[0].strip(), args[1].strip())]
+    pairs = []
+    for arg in args:
+        message_id, colon, phone = arg.partition(":")
+        if not colon or not message_id.strip() or not phone.strip():
+            raise click.UsageError(
+                f"{arg!r} is not ID:PHONE; give ID PHONE for one message, or ID:PHONE for each"
+            )
+        pairs.append((message_id.strip(), phone.strip()))
+    return pairs
+
+
+def _style(state: MessageState) -> str:
+    if state in _GOOD:
+        return "green"
+    return "" if state in _PENDING else "red"
+
+
+class _StatusLines:
+    """Human status lines, aligned on the widths of the ids and numbers asked for."""
+
+    def __init__(self, pairs: Sequence[tuple[str, str]]) -> None:
+        self.id_width = max(len(str(i)) for i, _ in pairs)
+        self.phone_width = max(len(p) for _, p in pairs)
+
+    def __call__(self, status: MessageStatus) -> Text:
+        state = name_of(status.status) + (f" (error {status.err})" if status.err else "")
+        line = Text(f"{status.id!s:<{self.id_width}}  {status.phone!s:<{self.phone_width}}  ")
+        line.append(state, _style(status.status))
+        if when := local_time(status.last_time):
+            line.append(f"  {when}")
+        return line
+
+
+def _status_json(status: MessageStatus) -> dict[str, Any]:
+    data: dict[str, Any] = msgspec.to_builtins(status)
+    data["state"] = name_of(status.status).replace(" ", "_")
+    data["settled"] = status.status.is_settled
+    return data
+
+
+@click.command()
+@click.argument("messages", nargs=-1, metavar="ID PHONE | ID:PHONE...")
+@click.option(
+    "--csv",
+    "csv_file",
+    type=click.File("r", encoding="utf-8-sig"),
+    metavar="FILE",
+    help="Messages as rows of id,phone (a header row is optional; - reads standard input).",
+)
+@click.option("--wait", is_flag=True, help="Wait until every message is delivered or failed.")
+@seconds_option(
+    "--wait-timeout", help="With --wait: give up after this long (exit code 5). Default: none."
+)
+@seconds_option(
+    "--interval",
+    help=f"With --wait: seconds between two checks of a message (default "
+    f"{DEFAULT_POLL_INTERVAL:g}, {SANDBOX_INTERVAL:g} with --sandbox; SMSC allows 5 a minute).",
+)
+@pass_settings
+def status(
+    settings: Settings,
+    messages: tuple[str, ...],
+    csv_file: IO[str] | None,
+    wait: bool,
+    wait_timeout: float | None,
+    interval: float | None,
+) -> int:
+    """Show the delivery status of messages (by message id and phone number).
+
+    \b
+    Examples:
+      smsc status 1001 +79991234567
+      smsc status 1001:+79991234567 1002:+79997654321 --wait
+      smsc status --csv sent.csv --wait --wait-timeout 600
+    """  # noqa: D301
+    pairs = _status_pairs(messages, csv_file)
+    if not wait and (wait_timeout is not None or interval is not None):
+        raise click.UsageError("--wait-timeout and --interval go with --wait")
+    every = interval or (SANDBOX_INTERVAL if settings.sandbox else DEFAULT_POLL_INTERVAL)
+    show = _StatusLines(pairs)
+    out = settings.output
+
+    async def check(smsc: SMSCClient) -> int:
+        seen: list[MessageStatus] = []
+        found: AsyncIterator[MessageStatus] = (
+            smsc.bulk.iter_settled(pairs, interval=every, timeout=wait_timeout)
+            if wait
+            else smsc.bulk.iter_statuses(pairs)
+        )
+        try:
+            async for one in found:
+                seen.append(one)
+                if not settings.json and wait:
+                    out.line(show(one))  # each one as soon as it has settled
+        except StatusWaitTimeoutError as exc:
+            seen.extend(exc.pending)
+            if not settings.json:
+                for pending in exc.pending:
+                    out.line(show(pending))
+            _write_statuses(settings, seen, pairs, show, arrived=wait)
+            out.error(
+                f"{len(exc.pending)} of {len(pairs)} messages had not settled after "
+                f"{exc.timeout:g} s"
+            )
+            return EXIT_GAVE_UP
+        _write_statuses(settings, seen, pairs, show, arrived=wait)
+        return EXIT_OK
+
+    return settings.run(check)
+
+
+def _write_statuses(
+    settings: Settings,
+    seen: list[MessageStatus],
+    pairs: Sequence[tuple[str, str]],
+    show: _StatusLines,
+    *,
+    arrived: bool,
+) -> None:
+    """Write the statuses: JSON in the order they arrived, lines in the order asked."""
+    if settings.json:
+        settings.output.document([_status_json(s) for s in seen])
+        return
+    if arrived:
+        return  # already written one by one
+    for one in in_given_order(seen, pairs):
+        settings.output.line(show(one))
+
+
+def in_given_order(
+    statuses: Sequence[MessageStatus], pairs: Sequence[tuple[str, str]]
+) -> list[MessageStatus]:
+    """Sort statuses (which arrive in any order) into the order the messages were given."""
+    order = {pair: index for index, pair in reversed(list(enumerate(pairs)))}
+    return sorted(statuses, key=lambda s: order.get((str(s.id), str(s.phone)), len(order)))
