@@ -80,9 +80,10 @@ async def main() -> None:
         started = time.perf_counter()
         results = await smsc.bulk.send(messages, on_result=progress)
         requests = len({r.id for r in results})
+        accepted = sum(r.ok for r in results)
         print(
-            f"Sent {len(results)} messages in {requests} requests "
-            f"in {time.perf_counter() - started:.1f} s"
+            f"Sent a batch of {len(results)} messages in {requests} requests "
+            f"in {time.perf_counter() - started:.1f} s: {accepted} accepted"
         )
         for failed in (r for r in results if not r.ok):
             print(f"  not sent to {failed.phone}: {type(failed.error).__name__}: {failed.error}")

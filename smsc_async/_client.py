@@ -85,7 +85,12 @@ class Region(enum.StrEnum):
 def _normalise_base_url(url: str) -> tuple[str, str]:
     parts = urlsplit(str(url))
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise ValueError(f"base_url {url!r} must be an http(s) server root such as https://smsc.ru")
+        # The URL itself is not repeated: a mistyped one may still hold a password.
+        got = f"scheme {parts.scheme!r}" if parts.scheme else "no scheme"
+        raise ValueError(
+            f"base_url must be an http(s) server root such as https://smsc.ru (got {got}"
+            f"{'' if parts.hostname else ' and no host'})"
+        )
     if parts.username or parts.password or parts.query:
         raise ValueError("base_url must not carry credentials or a query; pass them as arguments")
     root = f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"

@@ -69,6 +69,15 @@ def test_constructor_validation(
         SMSCClient(*args, **kwargs)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize(
+    "url", ["https//login:S3CRET@smsc.ru", "ftp://login:S3CRET@smsc.ru", "S3CRET", "//:S3CRET@h"]
+)
+def test_a_bad_base_url_is_not_repeated(url: str) -> None:
+    with pytest.raises(ValueError, match="server root") as caught:
+        SMSCClient(LOGIN, PASSWORD, base_url=url)
+    assert "S3CRET" not in str(caught.value)
+
+
 def test_repr_hides_secrets() -> None:
     assert PASSWORD not in repr(SMSCClient(LOGIN, PASSWORD))
     assert "demo" in repr(SMSCClient(LOGIN, PASSWORD))

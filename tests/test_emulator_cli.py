@@ -82,6 +82,8 @@ async def test_fault_options_set_random_faults() -> None:
         (["--delay-range", "0.2", "0.1"], "SHORTEST must not exceed LONGEST"),
         (["--delay-range", "-1", "0.1"], "not a number of seconds >= 0: '-1'"),
         (["--delay-range", "0.1"], "expected 2 arguments"),
+        (["--port", "99999"], "--port must be 0 to 65535, got 99999"),
+        (["--port", "-1"], "--port must be 0 to 65535, got -1"),
     ],
 )
 async def test_fault_options_refuse_bad_values(

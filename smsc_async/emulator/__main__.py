@@ -88,10 +88,14 @@ def _parser() -> argparse.ArgumentParser:
         description="Serve a stateful SMSC HTTP API emulator (send, status, balance).",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8080, help="port; 0 picks a free one")
-    parser.add_argument("--login", default=defaults.login)
-    parser.add_argument("--password", default=defaults.password)
-    parser.add_argument("--apikey", default=defaults.apikey)
+    parser.add_argument(
+        "--port", type=int, default=8080, help="port (8080); 0 picks a free one and prints it"
+    )
+    parser.add_argument("--login", default=defaults.login, help=f"({defaults.login})")
+    parser.add_argument("--password", default=defaults.password, help=f"({defaults.password})")
+    parser.add_argument(
+        "--apikey", default=defaults.apikey, help=f"({defaults.apikey}; empty turns keys off)"
+    )
     parser.add_argument("--balance", type=_decimal, default=defaults.balance)
     parser.add_argument("--currency", default=defaults.currency)
     parser.add_argument("--price", type=_decimal, default=defaults.price_per_part)
@@ -159,6 +163,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if not 0 <= args.port <= 65535:
+        parser.error(f"--port must be 0 to 65535, got {args.port}")
     if args.drop_rate + args.error_rate > 1:
         parser.error("--drop-rate plus --error-rate must be at most 1")
     if args.delay_range is not None and args.delay_range[0] > args.delay_range[1]:
