@@ -21,9 +21,19 @@ from click.testing import CliRunner, Result
 
 from smsc_async import MessageState, MessageStatus
 from smsc_async.cli._app import cli
+from smsc_async.cli._exits import most_serious
+from smsc_async.cli._messages import Outcome, _show_outcomes
+from smsc_async.cli._output import Output
+from smsc_async.cli._runtime import Settings
 from smsc_async.cli._status import in_given_order
 from smsc_async.emulator import Account, Emulator
 from smsc_async.emulator.pytest_plugin import EmulatorFactory
+from smsc_async.errors import (
+    RecipientRejectedError,
+    RequestTimeoutError,
+    SendOutcomeUnknownError,
+    StatusWaitTimeoutError,
+)
 
 from .conftest import url_of
 
@@ -51,7 +61,9 @@ def account(emulator: Emulator, password: str | None = None) -> dict[str, str | 
     }
 
 
-async def smsc(env: Mapping[str, str | None], *args: str, input: str | None = None) -> Result:
+async def smsc(
+    env: Mapping[str, str | None], *args: str, input: str | bytes | None = None
+) -> Result:
     """Run ``smsc ARGS...`` in a worker thread with ``env``; return click's result."""
     return await asyncio.to_thread(
         _RUNNER.invoke, cli, list(args), input=input, env=dict(env), catch_exceptions=False
@@ -69,6 +81,18 @@ def error_line(result: Result) -> str:
 def document(result: Result) -> Any:
     """Parse standard output as the one JSON document it must be."""
     return json.loads(result.stdout)
+
+
+def failed_item(result: Result, phone: str, message_id: str) -> Any:
+    """Check that a send to one number wrote a list of one failed message; return its error."""
+    [item] = document(result)  # a list, as for a send to several numbers
+    assert (item["phone"], item["id"], item["parts"], item["cost"]) == (
+        phone,
+        message_id,
+        None,
+        None,
+    )
+    return item["error"]
 
 
 @pytest_asyncio.fixture
@@ -188,6 +212,7 @@ async def test_send_csv_sends_personalised_texts(emu: Emulator, tmp_path: Any) -
         (("send", "+79990000001"), None, "give the message with --text"),
         (("send", "+79990000001", "--csv", "-"), "+7999,x\n", "not both"),
         (("send", "+79990000001", "+79990000002", "-t", "x", "--id", "7"), None, "one PHONE"),
+        (("send", "--csv", "-", "--id", "7"), "+79990000001,x\n", "--id works with one PHONE"),
         (("send", "--csv", "-"), "+79990000001,a,b\n", "line 1: expected phone,text"),
         (("send", "--csv", "-"), "phone,text\n", "no phone,text rows"),
         (("send", "--bogus"), None, "No such option"),
@@ -222,13 +247,46 @@ async def test_a_lost_answer_is_exit_code_4_with_the_id_to_check(emu: Emulator) 
     line = error_line(result)
     assert "message id '55' may or may not have been accepted" in line
     assert line.endswith("check it with `smsc status 55 +79991234567` before sending again")
-    error = document(result)["error"]
+    error = failed_item(result, "+79991234567", "55")
     assert (error["type"], error["message_id"], error["exit_code"]) == (
         "SendOutcomeUnknownError",
         "55",
         4,
     )
     assert emu.messages() == []  # and it was not sent again
+
+    emu.faults.drop(1, script="send.php")  # a table in human mode, the same error line
+    result = await smsc(account(emu), "send", "+79997654321", "-t", "Also lost", "--id", "56")
+    assert result.exit_code == 4
+    assert error_line(result).endswith("`smsc status 56 +79997654321` before sending again")
+    [row] = [line for line in result.stdout.splitlines() if "+79997654321" in line]
+    assert row.split()[:2] == ["+79997654321", "56"]
+    assert "may or may not have been accepted" in row
+    assert emu.messages() == []
+
+
+@pytest.mark.asyncio
+async def test_a_refused_single_send_has_the_shape_of_a_send_to_several(emu: Emulator) -> None:
+    emu.undeliverable_phones = {"+79990000099"}
+    result = await smsc(account(emu), "--json", "send", "+79990000099", "-t", "No", "--id", "8")
+    assert result.exit_code == 1
+    error = failed_item(result, "+79990000099", "8")
+    assert (error["type"], error["code"], error["exit_code"]) == ("UndeliverableError", 8, 1)
+    assert "error 8" in error_line(result)
+
+    emu.undeliverable_phones = {"+79990000099", "+79990000098", "+79990000097"}
+    args = ("send", "+79990000098", "+79990000097", "-t", "Nope")
+    several = await smsc(account(emu), "--json", *args)
+    assert several.exit_code == 1
+    assert set(document(several)[0]) == set(document(result)[0])
+
+    result = await smsc(account(emu), "send", "+79990000097", "-t", "Not this", "--id", "9")
+    assert result.exit_code == 1
+    header, _, row = result.stdout.splitlines()
+    assert header.split() == ["phone", "id", "parts", "cost", "result"]
+    assert row.split()[:2] == ["+79990000097", "9"]
+    assert "error 8" in row
+    assert "error 8" in error_line(result)
 
 
 @pytest.mark.asyncio
@@ -246,6 +304,42 @@ async def test_the_most_serious_error_of_a_bulk_send_is_the_exit_code(emu: Emula
     line = error_line(result)
     assert line.startswith("error: 2 of 2 messages were not sent; 1 may or may not have been")
     assert ":+79991234567` before sending again" in line
+
+
+@pytest.mark.asyncio
+async def test_mixed_failures_end_with_the_most_serious_code(capsys: Any) -> None:
+    refused = RecipientRejectedError(1, "+79990000001", status=20, error=1)
+    no_answer = RequestTimeoutError("no answer in time", url="http://127.0.0.1/sys/send.php")
+    unknown = SendOutcomeUnknownError(2, "+79990000002")
+    gave_up = StatusWaitTimeoutError([], timeout=1.0)
+    # As the help says: 4, then 3, then 1 (and 5, giving up, between 3 and 1).
+    assert most_serious([1, 3, 4, 5]) == most_serious([4, 5, 1, 3]) == 4
+    assert most_serious([1, 5, 3]) == most_serious([3, 1, 5]) == 3
+    assert most_serious([1, 5]) == 5
+    assert most_serious([0, 1]) == 1
+    assert most_serious([]) == 0
+
+    settings = Settings(Output(json_mode=True), sandbox=False, timeout=1.0)
+    phones = ("+79990000001", "+79990000002", "+79990000003", "+79990000004")
+    errors: list[BaseException] = [refused, gave_up, no_answer, unknown]
+    for kept, expected in ((4, 4), (3, 3), (2, 5), (1, 1)):  # the first `kept` errors
+        outcomes = [
+            Outcome(phone=phone, id=7, error=error)
+            for phone, error in zip(phones, errors[:kept], strict=False)
+        ]
+        outcomes.append(Outcome(phone="+79990000009", id=7))
+        assert _show_outcomes(settings, outcomes) == expected
+        out = capsys.readouterr()
+        assert [item["error"] is None for item in json.loads(out.out)] == [False] * kept + [True]
+        assert out.err.startswith(f"error: {kept} of {kept + 1} messages were not sent")
+
+
+@pytest.mark.asyncio
+async def test_the_global_timeout_reaches_the_client(emu: Emulator) -> None:
+    emu.faults.delay(5)  # far below the default 30 s
+    result = await smsc(account(emu), "--timeout", "0.2", "contacts", "add", "+79990000001")
+    assert result.exit_code == 3
+    assert error_line(result).startswith("error: no answer in time (")
 
 
 @pytest.mark.asyncio
@@ -279,7 +373,10 @@ async def test_missing_credentials_are_a_usage_error() -> None:
     assert "SMSC_PASSWORD is not set" in error_line(result)
     result = await smsc({**NO_ACCOUNT, "SMSC_APIKEY": "k", "SMSC_BASE_URL": "ftp://h"}, "balance")
     assert result.exit_code == 2
-    assert error_line(result).startswith("error: SMSC_BASE_URL: base_url 'ftp://h' must be")
+    line = error_line(result)
+    assert line.startswith("error: SMSC_BASE_URL: base_url must be")
+    assert "'ftp'" in line
+    assert line.endswith("(or use --sandbox)")
 
 
 # --- cost, status ---------------------------------------------------------------------------
@@ -327,7 +424,9 @@ async def test_status_wait_shows_each_message_once_settled(emu: Emulator) -> Non
     pairs = [f"{sent.id}:+79990000001", f"{sent.id}:+79990000002"]
     result = await smsc(account(emu), "status", "--wait", "--interval", "0.1", *pairs)
     assert result.exit_code == 0, result.stderr
-    states = {line.split()[1]: line.split(maxsplit=2)[2] for line in result.stdout.splitlines()}
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2  # one line per message, written once
+    states = {line.split()[1]: line.split(maxsplit=2)[2] for line in lines}
     assert states["+79990000001"].startswith("delivered  ")
     assert states["+79990000002"].startswith("cannot deliver (error 1)  ")
 
@@ -348,7 +447,8 @@ async def test_status_wait_gives_up_with_exit_code_5(
     args = ("status", "--wait", "--wait-timeout", "0.2", str(sent.id), "+79990000001")
     result = await smsc(account(slow), *args)
     assert result.exit_code == 5
-    assert "queued" in result.stdout
+    [line] = result.stdout.splitlines()
+    assert line.split()[:3] == [str(sent.id), "+79990000001", "queued"]
     assert error_line(result) == "error: 1 of 1 messages had not settled after 0.2 s"
     result = await smsc(account(slow), "--json", *args)
     assert result.exit_code == 5
@@ -387,6 +487,21 @@ async def test_history_lists_sent_messages(emu: Emulator) -> None:
         "Second message",
         "2.50",
     )
+
+    first, last = date.today() - timedelta(days=3), date.today() - timedelta(days=1)
+    emu.clear_requests()
+    args = ("--since", first.isoformat(), "--until", last.isoformat(), "--limit", "20")
+    phones = ("--phone", "+79990000001", "--phone", "+79990000002")
+    result = await smsc(account(emu), "history", *args, *phones)
+    assert (result.exit_code, result.stdout) == (0, "no messages\n")
+    [request] = emu.requests
+    asked = {name: request.params.get(name) for name in ("start", "end", "phone", "cnt")}
+    assert asked == {
+        "start": first.strftime("%d.%m.%Y"),
+        "end": last.strftime("%d.%m.%Y"),
+        "phone": "+79990000001,+79990000002",
+        "cnt": "20",
+    }
 
 
 @pytest.mark.asyncio
@@ -443,14 +558,36 @@ async def test_help_version_and_no_command() -> None:
     assert result.exit_code == 0
     for text in ("Exit codes:", "130  interrupted", "SMSC_APIKEY", "Sandbox (--sandbox)"):
         assert text in result.stdout
+    _assert_help_layout(result.stdout)
     result = await smsc(NO_ACCOUNT, "--version")
     assert (result.exit_code, result.stdout) == (0, "smsc, version 0.1.0\n")
     result = await smsc(NO_ACCOUNT)
     assert result.exit_code == 2
     assert "Commands:" in result.stderr
+    _assert_help_layout(result.stderr)
+    result = await smsc(NO_ACCOUNT, "--bogus")
+    assert result.exit_code == 2
+    assert error_line(result) == "error: No such option '--bogus'. (see 'smsc --help')"
     result = await smsc(NO_ACCOUNT, "contacts")
     assert result.exit_code == 2
     assert "delete" in result.stderr
+
+
+def _assert_help_layout(text: str) -> None:
+    """Check that the help keeps its lines as written (click would rewrap a paragraph)."""
+    lines = [line.strip() for line in text.splitlines()]
+    for heading in ("Exit codes:", "Environment:", "Commands:"):
+        assert heading in lines
+    codes = lines[lines.index("Exit codes:") + 1 :]
+    assert codes[:3] == [
+        "0    done",
+        "1    SMSC refused: an API error, a refused number, a limit, a cancelled or",
+        "failed export (or a local file could not be written)",
+    ]
+    assert "130  interrupted (Ctrl-C)" in codes
+    assert (
+        "When messages fail differently, the most serious code wins (4, then 3, then 1)." in codes
+    )
 
 
 @pytest.mark.asyncio

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from smsc_async.emulator import Emulator
 from smsc_async.emulator.pytest_plugin import EmulatorFactory
 
 from .test_cli import NO_ACCOUNT, account, document, smsc, start
@@ -127,14 +128,9 @@ async def test_smsc_emulator_refuses_a_bad_option_in_one_line() -> None:
     ]
 
 
-@pytest.mark.asyncio
-@pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT")
-async def test_ctrl_c_during_a_send_names_the_message_to_check(
-    smsc_emulator_factory: EmulatorFactory,
-) -> None:
-    emu = await start(smsc_emulator_factory)
+async def _interrupt_a_send(emu: Emulator, *args: str) -> tuple[bytes, list[str]]:
+    """Run ``smsc ARGS...``, press Ctrl-C once SMSC has the send; return stdout, stderr lines."""
     emu.faults.delay(30, script="send.php")  # stored at once, answered never
-    args = ("send", "+79991234567", "--text", "Hi", "--id", "77")
     process = await _start(sys.executable, "-m", "smsc_async", *args, env=account(emu))
     async with asyncio.timeout(30):
         while not emu.messages():  # noqa: ASYNC110 - the emulator has no event for a stored send
@@ -142,8 +138,43 @@ async def test_ctrl_c_during_a_send_names_the_message_to_check(
     process.send_signal(signal.SIGINT)
     out, err = await asyncio.wait_for(process.communicate(), timeout=30)
     assert process.returncode == 130
+    return out, err.decode().splitlines()
+
+
+@pytest.mark.asyncio
+@pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT")
+async def test_ctrl_c_during_a_send_names_the_message_to_check(
+    smsc_emulator_factory: EmulatorFactory,
+) -> None:
+    emu = await start(smsc_emulator_factory)
+    args = ("send", "+79991234567", "--text", "Hi", "--id", "77")
+    out, err = await _interrupt_a_send(emu, *args)
     assert out == b""
-    assert err.decode().splitlines() == [
+    assert err == [
+        "warning: send '77' was cancelled after it may have reached SMSC; check its status "
+        "before sending again",
         "error: interrupted; the send with message id 77 may have reached SMSC; "
-        "check it with `smsc status 77 +79991234567` before sending again"
+        "check it with `smsc status 77 +79991234567` before sending again",
+    ]
+
+
+@pytest.mark.asyncio
+@pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT")
+@pytest.mark.parametrize("csv", [False, True], ids=["numbers", "csv"])
+async def test_ctrl_c_during_a_send_to_several_shows_the_message_ids(
+    smsc_emulator_factory: EmulatorFactory, tmp_path: Path, csv: bool
+) -> None:
+    emu = await start(smsc_emulator_factory)
+    orders = tmp_path / "orders.csv"
+    orders.write_text("+79990000001,Hi Anna\n+79990000002,Hi Boris\n", encoding="utf-8")
+    numbers = ("+79990000001", "+79990000002", "--text", "Hi")
+    out, err = await _interrupt_a_send(emu, "send", *(("--csv", str(orders)) if csv else numbers))
+    assert out == b""
+    ids = sorted({message.id for message in emu.messages()})
+    assert len(ids) == 1  # both messages went in one request
+    assert err == [
+        f"warning: send {ids[0]!r} was cancelled after it may have reached SMSC; check its "
+        "status before sending again",
+        "error: interrupted; some messages may have reached SMSC; check `smsc history` before "
+        "sending again",
     ]

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import click
 
 from .._client import SMSCClient
-from ..history import MAX_HISTORY_PAGE
+from ..history import MAX_HISTORY_MONTHS, MAX_HISTORY_PAGE
 from ._runtime import HelpGroup, Settings, pass_settings, take
 
 __all__ = ["balance", "contacts", "history", "senders"]
 
 _DATE = click.DateTime(formats=["%Y-%m-%d", "%d.%m.%Y"])
 _DEFAULT_DAYS = 7
+_SMSC_ZONE = timezone(timedelta(hours=3))  # Moscow time, the calendar SMSC counts days in
 _TEXT_WIDTH = 40
 
 
@@ -36,6 +37,23 @@ def balance(settings: Settings) -> int:
         settings.output.line(f"{result.balance} {result.currency or ''}".rstrip() + credit)
 
     return settings.run(show)
+
+
+def _check_period(start: date, end: date | None) -> None:
+    """Refuse a period SMSC would refuse (with error 1): backwards, or over 6 months.
+
+    Without an end SMSC lists up to its own today (Moscow time), which counts for the limit.
+    """
+    if end is not None and end < start:
+        raise click.UsageError(f"--until {end} is before --since {start}")
+    last = end if end is not None else datetime.now(_SMSC_ZONE).date()
+    months = last.month - start.month + 12 * (last.year - start.year)
+    if months > MAX_HISTORY_MONTHS or (months == MAX_HISTORY_MONTHS and last.day > start.day):
+        span = f"--since {start} to --until {end}" if end else f"--since {start} to today ({last})"
+        raise click.UsageError(
+            f"{span} is more than {MAX_HISTORY_MONTHS} months, the most SMSC lists at once; "
+            f"give a later --since or an --until at most {MAX_HISTORY_MONTHS} months after it"
+        )
 
 
 @click.command()
@@ -70,6 +88,7 @@ def history(
     """  # noqa: D301
     start = since.date() if since is not None else date.today() - timedelta(days=_DEFAULT_DAYS)
     end = until.date() if until is not None else None
+    _check_period(start, end)
 
     async def show(smsc: SMSCClient) -> None:
         found = smsc.iter_history(

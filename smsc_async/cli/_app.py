@@ -84,7 +84,7 @@ class _Cli(HelpGroup):
         **extra: Any,
     ) -> Any:
         """Run the command line; return the exit code (or exit with it when standalone)."""
-        _quiet_library_log()
+        _library_warnings_to_stderr()
 
         def invoke() -> object:
             return super(_Cli, self).main(
@@ -97,15 +97,35 @@ class _Cli(HelpGroup):
         return code
 
 
-def _quiet_library_log() -> None:
-    """Keep the library's log records off standard error unless logging was set up.
+class _WarningLines(logging.Handler):
+    """Write each of the library's warnings as one ``warning: ...`` line on standard error.
 
-    Without a handler anywhere, Python prints warnings (e.g. a cancelled send) as they are;
-    the command says the same in its own one error line.
+    Only the message is written, never a traceback: a warning such as a send cancelled after it
+    may have reached SMSC names the message id to check, and that must not be lost.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Write the record's message as one line."""
+        try:
+            text = one_line(record.getMessage())
+        except Exception:  # a bad format string in a record must not stop the command
+            self.handleError(record)
+            return
+        click.echo(f"warning: {text}", err=True)
+
+
+def _library_warnings_to_stderr() -> None:
+    """Show the library's warnings as one line each, unless logging was set up.
+
+    Without a handler anywhere, Python would print them through its last-resort handler;
+    this keeps the ``word: message`` form of the command's other lines instead.
     """
     library = logging.getLogger("smsc_async")
     if not logging.getLogger().handlers and not library.handlers:
-        library.addHandler(logging.NullHandler())
+        library.addHandler(_WarningLines())
 
 
 def _error(text: str) -> None:

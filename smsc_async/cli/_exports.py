@@ -65,7 +65,7 @@ def wait_export(
 
     Each check is shown on standard error. A cancelled or failed task ends with exit code 1.
     """
-    every = interval or (SANDBOX_INTERVAL if settings.sandbox else POLL_INTERVAL)
+    every = settings.poll_interval(interval, POLL_INTERVAL)
     out = settings.output
 
     def polled(task: ExportTask) -> None:

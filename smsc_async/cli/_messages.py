@@ -14,7 +14,7 @@ from rich.text import Text
 
 from .._client import SMSCClient
 from ..bulk import BulkSendItem
-from ..errors import RecipientRejectedError, SendOutcomeUnknownError
+from ..errors import RecipientRejectedError, SendOutcomeUnknownError, SMSCError
 from ..models import PhoneDetail
 from ..params import SendOptions, new_message_id
 from ._exits import EXIT_OK, describe, exit_code_for, most_serious, status_hint
@@ -23,6 +23,9 @@ from ._runtime import Settings, pass_settings, read_pairs
 __all__ = ["Outcome", "cost", "send"]
 
 _SEPARATORS = re.compile(r"[,;]")
+# What Ctrl-C during a send of several messages may leave behind; the library's warnings, one
+# line each on standard error, name the message ids of the requests that were in flight.
+_BULK_INTERRUPTED = "some messages may have reached SMSC; check `smsc history` before sending again"
 
 
 class Outcome(msgspec.Struct, kw_only=True):
@@ -89,6 +92,9 @@ def _show_outcomes(settings: Settings, outcomes: Sequence[Outcome]) -> int:
     failed = [o for o in outcomes if o.error is not None]
     if not failed:
         return EXIT_OK
+    if len(outcomes) == 1 and failed[0].error is not None:
+        out.error(describe(failed[0].error))  # e.g. SMSC's error, or the status to check
+        return exit_code_for(failed[0].error)
     message = f"{len(failed)} of {len(outcomes)} messages were not sent"
     unknown = [o for o in failed if isinstance(o.error, SendOutcomeUnknownError)]
     if unknown:
@@ -112,7 +118,7 @@ def _bulk_outcome(item: BulkSendItem) -> Outcome:
 @click.option(
     "--csv",
     "csv_file",
-    type=click.File("r", encoding="utf-8-sig"),
+    type=click.File("rb"),
     metavar="FILE",
     help="Personalised messages: rows of phone,text (a header row is optional; - reads "
     "standard input).",
@@ -138,7 +144,7 @@ def send(
     settings: Settings,
     phones: tuple[str, ...],
     text: str | None,
-    csv_file: IO[str] | None,
+    csv_file: IO[bytes] | None,
     sender: str | None,
     translit: bool,
     tinyurl: bool,
@@ -161,28 +167,31 @@ def send(
       smsc send --csv orders.csv
     """  # noqa: D301
     options = _send_options(sender, translit, tinyurl, when, valid)
+    numbers = _phones(phones)
     if csv_file is not None:
         if phones or text is not None:
             raise click.UsageError("give PHONE... with --text, or --csv FILE, not both")
-        if message_id is not None:
-            raise click.UsageError("--id works with one PHONE only")
+    elif not numbers:
+        raise click.UsageError("give at least one PHONE (or --csv FILE)")
+    elif text is None:
+        raise click.UsageError("give the message with --text")
+    if message_id is not None and (csv_file is not None or len(numbers) > 1):
+        raise click.UsageError("--id works with one PHONE only")
+
+    if csv_file is not None:
         pairs = read_pairs(csv_file, header="phone", names="phone,text")
 
         async def personalised(smsc: SMSCClient) -> int:
+            settings.interrupt_hint = _BULK_INTERRUPTED
             items = await smsc.bulk.send(pairs, **options)
             return _show_outcomes(settings, [_bulk_outcome(item) for item in items])
 
         return settings.run(personalised)
-    numbers = _phones(phones)
-    if not numbers:
-        raise click.UsageError("give at least one PHONE (or --csv FILE)")
-    if text is None:
-        raise click.UsageError("give the message with --text")
+    assert text is not None  # checked above
     if len(numbers) > 1:
-        if message_id is not None:
-            raise click.UsageError("--id works with one PHONE only")
 
         async def many(smsc: SMSCClient) -> int:
+            settings.interrupt_hint = _BULK_INTERRUPTED
             items = await smsc.bulk.send_text(numbers, text, **options)
             return _show_outcomes(settings, [_bulk_outcome(item) for item in items])
 
@@ -202,13 +211,16 @@ def send(
                     + status_hint(chosen, phone)
                 )
             raise
-        outcome = Outcome(
-            phone=phone,
-            id=result.id,
-            parts=result.cnt if not result.reconciled else None,
-            cost=result.cost,
-            reconciled=result.reconciled,
-        )
+        except SMSCError as exc:  # shown like a refused message of a send to several numbers
+            outcome = Outcome(phone=phone, id=chosen, error=exc)
+        else:
+            outcome = Outcome(
+                phone=phone,
+                id=result.id,
+                parts=result.cnt if not result.reconciled else None,
+                cost=result.cost,
+                reconciled=result.reconciled,
+            )
         return _show_outcomes(settings, [outcome])
 
     return settings.run(one)

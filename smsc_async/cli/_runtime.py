@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import csv
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any, TypeVar
 
@@ -15,6 +15,7 @@ from .._client import SMSCClient
 from ..errors import SMSCError
 from ._exits import EXIT_OK, EXIT_USAGE
 from ._output import Output
+from ._sandbox import SANDBOX_INTERVAL
 
 __all__ = [
     "Command",
@@ -90,6 +91,12 @@ class Settings:
         """Whether the result is written as one JSON document."""
         return self.output.json
 
+    def poll_interval(self, given: float | None, default: float) -> float:
+        """Return the seconds between two polls: as given, else the sandbox's or ``default``."""
+        if given is not None:
+            return given
+        return SANDBOX_INTERVAL if self.sandbox else default
+
     def run(self, command: Command) -> int:
         """Run a command body on a fresh event loop with an open client; return the exit code.
 
@@ -144,11 +151,36 @@ def seconds_option(*names: str, help: str, **attrs: Any) -> Callable[[F], F]:
     return option
 
 
-def read_pairs(stream: IO[str], *, header: str, names: str) -> list[tuple[str, str]]:
-    """Read two-column CSV rows, skipping blank rows and an optional header row.
+def _text_lines(stream: IO[bytes], name: str) -> Iterator[str]:
+    """Decode a file line by line as UTF-8 (a byte order mark first is dropped).
+
+    Raises:
+        click.UsageError: a line that is not UTF-8, named by its number.
+    """
+    for number, raw in enumerate(stream, start=1):
+        try:
+            line = raw.decode()
+        except UnicodeDecodeError:
+            raise click.UsageError(
+                f"{name} is not UTF-8 text (line {number}); save it as CSV UTF-8"
+            ) from None
+        yield line.removeprefix("\ufeff") if number == 1 else line
+
+
+def _csv_problem(exc: csv.Error) -> str:
+    text = str(exc)
+    if "end of data" in text:  # strict mode at the end of the file inside a quoted field
+        return 'a quoted field has no closing quote (a field opened with " must end with ")'
+    if "field limit" in text:
+        return f"a field is longer than {csv.field_size_limit():,} characters"
+    return text
+
+
+def read_pairs(stream: IO[bytes], *, header: str, names: str) -> list[tuple[str, str]]:
+    """Read two-column CSV rows (UTF-8), skipping blank rows and an optional header row.
 
     Args:
-        stream: The open file (``-`` is standard input).
+        stream: The file, opened in binary (``-`` is standard input).
         header: The first column's name in a header row, e.g. ``"phone"``.
         names: What the two columns are, for error messages, e.g. ``"phone,text"``.
 
@@ -156,13 +188,25 @@ def read_pairs(stream: IO[str], *, header: str, names: str) -> list[tuple[str, s
         The rows as ``(first, second)``, the first column stripped.
 
     Raises:
-        click.UsageError: a row without exactly two fields, or no rows at all.
+        click.UsageError: text that is not UTF-8, CSV that cannot be read (e.g. a quote that is
+            never closed, a field too long), a row without exactly two fields, or no rows at
+            all; the message names the file and the line.
     """
-    name = getattr(stream, "name", "the CSV file")
-    reader = csv.reader(stream)
+    name = getattr(stream, "name", None)
+    if not isinstance(name, str) or name in ("-", "<stdin>"):
+        name = "standard input"
+    reader = csv.reader(_text_lines(stream, name), strict=True)
     pairs: list[tuple[str, str]] = []
     first = True
-    for row in reader:
+    line = 1  # where the row being read starts
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise click.UsageError(f"{name} line {line}: {_csv_problem(exc)}") from None
+        row_line, line = line, reader.line_num + 1
         if not any(cell.strip() for cell in row):
             continue
         if first and row[0].strip().lower() == header:
@@ -171,7 +215,7 @@ def read_pairs(stream: IO[str], *, header: str, names: str) -> list[tuple[str, s
         first = False
         if len(row) != 2:
             raise click.UsageError(
-                f"{name} line {reader.line_num}: expected {names} (2 fields), got {len(row)}; "
+                f"{name} line {row_line}: expected {names} (2 fields), got {len(row)}; "
                 'quote a field that holds a comma ("like, this")'
             )
         pairs.append((row[0].strip(), row[1].strip()))

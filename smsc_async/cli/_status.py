@@ -24,7 +24,7 @@ _GOOD = frozenset({MessageState.DELIVERED, MessageState.READ, MessageState.LINK_
 _PENDING = frozenset({MessageState.QUEUED, MessageState.SENT})
 
 
-def _status_pairs(args: Sequence[str], csv_file: IO[str] | None) -> list[tuple[str, str]]:
+def _status_pairs(args: Sequence[str], csv_file: IO[bytes] | None) -> list[tuple[str, str]]:
     if csv_file is not None:
         if args:
             raise click.UsageError("give ID PHONE, ID:PHONE..., or --csv FILE, not both")
@@ -78,7 +78,7 @@ def _status_json(status: MessageStatus) -> dict[str, Any]:
 @click.option(
     "--csv",
     "csv_file",
-    type=click.File("r", encoding="utf-8-sig"),
+    type=click.File("rb"),
     metavar="FILE",
     help="Messages as rows of id,phone (a header row is optional; - reads standard input).",
 )
@@ -95,7 +95,7 @@ def _status_json(status: MessageStatus) -> dict[str, Any]:
 def status(
     settings: Settings,
     messages: tuple[str, ...],
-    csv_file: IO[str] | None,
+    csv_file: IO[bytes] | None,
     wait: bool,
     wait_timeout: float | None,
     interval: float | None,
@@ -111,7 +111,7 @@ def status(
     pairs = _status_pairs(messages, csv_file)
     if not wait and (wait_timeout is not None or interval is not None):
         raise click.UsageError("--wait-timeout and --interval go with --wait")
-    every = interval or (SANDBOX_INTERVAL if settings.sandbox else DEFAULT_POLL_INTERVAL)
+    every = settings.poll_interval(interval, DEFAULT_POLL_INTERVAL)
     show = _StatusLines(pairs)
     out = settings.output
 
