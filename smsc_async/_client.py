@@ -335,15 +335,20 @@ class SMSCClient(MessagingCommands, HistoryCommands, ServiceCommands, Requester)
 
         Raises:
             ValueError: If neither credential is set, if only one of login and password is, or
-                if both an API key and a login are (say which to unset); or if an option is
+                if both an API key and a login are (say which to unset); if ``SMSC_BASE_URL``
+                is not a server root (the message starts with its name); or if an option is
                 invalid. The message names the variables, never their values.
         """
         env = os.environ if environ is None else environ
         login, password, apikey, base_url = (
             env.get(name) or None for name in (ENV_LOGIN, ENV_PASSWORD, ENV_APIKEY, ENV_BASE_URL)
         )
-        if base_url is not None:
-            options.setdefault("base_url", base_url)
+        if base_url is not None and "base_url" not in options:
+            try:
+                _normalise_base_url(base_url)
+            except ValueError as exc:  # say which variable holds it (the message has no value)
+                raise ValueError(f"{ENV_BASE_URL}: {exc}") from None
+            options["base_url"] = base_url
         if apikey is not None:
             if login is not None:
                 raise ValueError(f"both {ENV_APIKEY} and {ENV_LOGIN} are set; unset one of them")

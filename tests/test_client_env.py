@@ -59,6 +59,10 @@ def test_an_explicit_base_url_wins_over_the_variable() -> None:
         ({"SMSC_LOGIN": "shop"}, "SMSC_PASSWORD is not set"),
         ({"SMSC_PASSWORD": "secret-word"}, "SMSC_LOGIN is not set"),
         ({"SMSC_APIKEY": "k", "SMSC_LOGIN": "shop"}, "unset one of them"),
+        (
+            {"SMSC_APIKEY": "k", "SMSC_BASE_URL": "ftp//u:secret-word@h"},
+            "^SMSC_BASE_URL: base_url must be an http",
+        ),
     ],
 )
 def test_from_env_says_what_to_set(env: dict[str, str], message: str) -> None:

@@ -131,10 +131,8 @@ class Settings:
             return
         try:
             client = SMSCClient.from_env(timeout=self.timeout)
-        except ValueError as exc:
-            # Only variable names are in these messages, never their values.
-            detail = str(exc) if "SMSC_" in str(exc) else f"SMSC_BASE_URL: {exc}"
-            raise NoCredentials(f"{detail} (or use --sandbox)") from None
+        except ValueError as exc:  # it names the variable to fix, never a value
+            raise NoCredentials(f"{exc} (or use --sandbox)") from None
         async with client:
             yield client
 
