@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import enum
 import functools
 import hashlib
+import hmac
 import logging
+import math
 import os
+import re
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Self, TypeVar
@@ -18,7 +22,7 @@ import aiohttp
 
 from . import _endpoints as ep
 from ._api import Progress, Requester, decode_answer
-from ._limits import MAX_IN_FLIGHT, Charge, Gate, LocalGate, WaitPolicy, charges_for
+from ._limits import MAX_IN_FLIGHT, Charge, Gate, LocalGate, Rule, WaitPolicy, charges_for
 from ._messaging import MessagingCommands
 from ._rules import CALLER_FIELDS
 from ._transport import (
@@ -47,6 +51,7 @@ if TYPE_CHECKING:
     from .documents import Documents
     from .exports import Exports
     from .jobs import Jobs
+    from .redis import RedisGate
     from .senders import Senders
     from .subclients import Subclients
     from .templates import OperatorTemplates, Templates
@@ -65,8 +70,11 @@ ENV_APIKEY = "SMSC_APIKEY"
 """The environment variable :meth:`SMSCClient.from_env` reads the API key from."""
 ENV_BASE_URL = "SMSC_BASE_URL"
 """The environment variable :meth:`SMSCClient.from_env` reads the server root from."""
+ENV_REDIS_URL = "SMSC_REDIS_URL"
+"""The environment variable that gives :meth:`SMSCClient.from_env` a shared Redis gate."""
 
 _SMSC_HOSTS = frozenset({"smsc.ru", "smscentre.com", "smsc.kz", "smsc.ua"})
+_ACCOUNT_HASH_KEY = b"smsc_async account key v1"  # the same everywhere: processes must agree
 
 
 class Region(enum.StrEnum):
@@ -93,8 +101,49 @@ def _normalise_base_url(url: str) -> tuple[str, str]:
         )
     if parts.username or parts.password or parts.query:
         raise ValueError("base_url must not carry credentials or a query; pass them as arguments")
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port == 0:  # not repeated either: "https://login:password" reads as host and port
+        raise ValueError("base_url has a port that is not a number from 1 to 65535")
     root = f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
     return root, parts.hostname
+
+
+def _server_identity(root: str) -> str:
+    """Name the SMSC server of ``root`` the same way for every spelling of it.
+
+    ``https://smsc.ru``, ``https://smsc.ru:443/``, ``https://www.smsc.ru`` and
+    ``https://SMSC.RU`` are one server, so one account's limits: the host is lowercased,
+    stripped of a trailing dot and of a ``www.``/``wwwN.`` label (``www2.`` is SMSC's backup of
+    the same service), and the port is kept only when it is not the scheme's default (two local
+    emulators on different ports stay apart). The regional sites stay apart from each other:
+    whether smsc.ru and smscentre.com share accounts is not documented.
+    """
+    parts = urlsplit(root)
+    host = (parts.hostname or "").rstrip(".")
+    host = re.sub(r"^www\d*\.(?=.*\.)", "", host)
+    if ":" in host:
+        host = f"[{host}]"
+    port = parts.port
+    if port is None or port == {"https": 443, "http": 80}.get(parts.scheme):
+        return host
+    return f"{host}:{port}"
+
+
+def _account_key(root: str, login: str | None, apikey: str | None) -> str:
+    """Return the key the limits gates know an account by: never a password or an API key.
+
+    A login account is its server and login; an API-key account its server and a keyed hash
+    of the key (128 bits, so nothing reversible lands in a shared store such as Redis).
+    """
+    if apikey is not None:
+        digest = hmac.new(_ACCOUNT_HASH_KEY, apikey.encode(), hashlib.sha256).hexdigest()[:32]
+        who = f"apikey:{digest}"
+    else:
+        who = str(login)
+    return f"{_server_identity(root)}|{who}"
 
 
 def _default_backups(root: str, host: str) -> tuple[str, ...]:
@@ -103,6 +152,19 @@ def _default_backups(root: str, host: str) -> tuple[str, ...]:
     if bare in _SMSC_HOSTS:
         return (root.replace(host, f"www2.{bare}", 1),)
     return ()
+
+
+def _gate_from_env(env: Mapping[str, str], options: Mapping[str, Any]) -> RedisGate | None:
+    """Make the Redis gate ``SMSC_REDIS_URL`` names, unless a gate is given or it is unset."""
+    url = env.get(ENV_REDIS_URL) or None
+    if url is None or "gate" in options:
+        return None
+    from .redis import RedisGate  # only now: redis-py is an optional extra
+
+    try:
+        return RedisGate.from_url(url, margin=options.get("rate_margin", 1.0))
+    except ValueError as exc:  # say which variable holds it (the message has no value)
+        raise ValueError(f"{ENV_REDIS_URL}: {exc}") from None
 
 
 class _AskerGone(Exception):
@@ -149,6 +211,9 @@ class SMSCClient(MessagingCommands, HistoryCommands, ServiceCommands, Requester)
         max_wait: Longest time to wait at the gate in all (rules and in-flight slot) before
             raising ``RateLimitedError``; raised at once when the wait is known to be longer.
         rate_margin: Seconds added to every per-minute window, for clock granularity at SMSC.
+        rule_period: Length of the per-minute rules' window in seconds, instead of SMSC's 60:
+            only for an emulator started with the same ``rule_period`` (tests and demonstrations
+            that go through several windows in seconds). ``None`` keeps SMSC's minute.
         gate: A custom limits gate (e.g. shared between processes); by default the in-process one.
         md5_password: Send the lowercase hex MD5 of the password instead of the password.
         reconcile_sends: After an ambiguous send failure, check the message through status.php.
@@ -174,6 +239,7 @@ class SMSCClient(MessagingCommands, HistoryCommands, ServiceCommands, Requester)
         on_limit: Literal["wait", "raise"] = "wait",
         max_wait: float | None = None,
         rate_margin: float = 1.0,
+        rule_period: float | None = None,
         gate: Gate | None = None,
         md5_password: bool = False,
         reconcile_sends: bool = True,
@@ -187,13 +253,11 @@ class SMSCClient(MessagingCommands, HistoryCommands, ServiceCommands, Requester)
             if not apikey:
                 raise ValueError("apikey is empty")
             self._auth: dict[str, str] = {"apikey": apikey}
-            who = "apikey:" + hashlib.sha256(apikey.encode()).hexdigest()[:16]
         else:
             if not login or not password:
                 raise ValueError("give login and password (or apikey=...)")
             psw = hashlib.md5(password.encode()).hexdigest() if md5_password else password  # noqa: S324 - SMSC's own scheme
             self._auth = {"login": login, "psw": psw}
-            who = login
         if not 1 <= max_in_flight <= MAX_IN_FLIGHT:
             raise ValueError(f"max_in_flight must be 1..{MAX_IN_FLIGHT}, got {max_in_flight}")
         if max_retries < 0:
@@ -210,9 +274,14 @@ class SMSCClient(MessagingCommands, HistoryCommands, ServiceCommands, Requester)
         )
         self._login = login
         self._roots = (root, *backups)
-        # The limits are SMSC's per login and server: the key names the server by host and
-        # port, so two local emulators on different ports never share windows.
-        self._account = f"{urlsplit(root).netloc.lower()}|{who}"
+        # The limits are SMSC's per login and server, whatever the spelling of the server.
+        self._account = _account_key(root, login, apikey)
+        if rule_period is not None and not (rule_period > 0 and math.isfinite(rule_period)):
+            raise ValueError(
+                f"rule_period must be a positive number of seconds, got {rule_period!r}"
+            )
+        self._rule_period = None if rule_period is None else float(rule_period)
+        self._periodic: dict[Rule, Rule] = {}  # SMSC's rules with rule_period instead
         self._borrowed = session
         self._session: aiohttp.ClientSession | None = None
         self._transport: Transport | None = None
@@ -227,6 +296,7 @@ class SMSCClient(MessagingCommands, HistoryCommands, ServiceCommands, Requester)
         self._max_in_flight = max_in_flight
         self._policy = WaitPolicy(on_limit=on_limit, max_wait=max_wait)
         self._gate: Gate = gate if gate is not None else LocalGate(margin=rate_margin)
+        self._owned_gate: RedisGate | None = None  # made by from_env: closed with the client
         self._reconcile = reconcile_sends
         self._reconcile_delay = reconcile_delay
         self._new_id = message_id_factory or new_message_id
@@ -317,8 +387,11 @@ class SMSCClient(MessagingCommands, HistoryCommands, ServiceCommands, Requester)
     def from_env(cls, environ: Mapping[str, str] | None = None, **options: Any) -> Self:
         """Make a client from ``SMSC_LOGIN``/``SMSC_PASSWORD`` or ``SMSC_APIKEY``.
 
-        ``SMSC_BASE_URL`` picks the server (``https://smsc.ru`` when unset). A variable set to
-        an empty string counts as unset, so blanking a variable switches it off.
+        ``SMSC_BASE_URL`` picks the server (``https://smsc.ru`` when unset). ``SMSC_REDIS_URL``
+        (e.g. ``redis://127.0.0.1:6379/0``) shares the limits with every process that uses the
+        same Redis, through a :class:`~smsc_async.redis.RedisGate` the client owns and closes
+        (needs the ``redis`` extra). A variable set to an empty string counts as unset, so
+        blanking a variable switches it off.
 
         Example::
 
@@ -328,7 +401,8 @@ class SMSCClient(MessagingCommands, HistoryCommands, ServiceCommands, Requester)
         Args:
             environ: Where to read the variables; ``os.environ`` by default.
             **options: Any other :class:`SMSCClient` argument (``timeout``, ``max_in_flight``,
-                ...); a ``base_url`` given here wins over ``SMSC_BASE_URL``.
+                ...); a ``base_url`` given here wins over ``SMSC_BASE_URL``, a ``gate`` over
+                ``SMSC_REDIS_URL``.
 
         Returns:
             A new, unopened client.
@@ -336,8 +410,10 @@ class SMSCClient(MessagingCommands, HistoryCommands, ServiceCommands, Requester)
         Raises:
             ValueError: If neither credential is set, if only one of login and password is, or
                 if both an API key and a login are (say which to unset); if ``SMSC_BASE_URL``
-                is not a server root (the message starts with its name); or if an option is
-                invalid. The message names the variables, never their values.
+                is not a server root or ``SMSC_REDIS_URL`` not a Redis URL (the message starts
+                with its name); or if an option is invalid. The message names the variables,
+                never their values.
+            ImportError: If ``SMSC_REDIS_URL`` is set and redis-py is not installed.
         """
         env = os.environ if environ is None else environ
         login, password, apikey, base_url = (
@@ -352,15 +428,21 @@ class SMSCClient(MessagingCommands, HistoryCommands, ServiceCommands, Requester)
         if apikey is not None:
             if login is not None:
                 raise ValueError(f"both {ENV_APIKEY} and {ENV_LOGIN} are set; unset one of them")
-            return cls(apikey=apikey, **options)
-        if login is None and password is None:
+        elif login is None and password is None:
             raise ValueError(
                 f"no SMSC credentials: set {ENV_LOGIN} and {ENV_PASSWORD}, or {ENV_APIKEY}"
             )
-        if login is None or password is None:
+        elif login is None or password is None:
             missing = ENV_PASSWORD if password is None else ENV_LOGIN
             raise ValueError(f"{missing} is not set; set {ENV_LOGIN} and {ENV_PASSWORD} together")
-        return cls(login, password, **options)
+        gate = _gate_from_env(env, options)
+        if gate is not None:
+            options["gate"] = gate
+        client = (
+            cls(apikey=apikey, **options) if apikey is not None else cls(login, password, **options)
+        )
+        client._owned_gate = gate
+        return client
 
     @staticmethod
     def env_configured(environ: Mapping[str, str] | None = None) -> bool:
@@ -414,13 +496,21 @@ class SMSCClient(MessagingCommands, HistoryCommands, ServiceCommands, Requester)
         return self
 
     async def aclose(self) -> None:
-        """Close the client and the session it created (never a borrowed one). Idempotent."""
+        """Close the client and the session it created (never a borrowed one). Idempotent.
+
+        A gate the client made itself (``SMSC_REDIS_URL`` in :meth:`from_env`) is closed too.
+        """
         if self._state == "closed":
             return
         session, self._session, self._transport = self._session, None, None
         self._state = "closed"
-        if session is not None and session is not self._borrowed:
-            await session.close()
+        try:
+            if session is not None and session is not self._borrowed:
+                await session.close()
+        finally:
+            gate, self._owned_gate = self._owned_gate, None
+            if gate is not None:
+                await gate.aclose()
 
     async def __aenter__(self) -> Self:
         return await self.open()
@@ -448,7 +538,17 @@ class SMSCClient(MessagingCommands, HistoryCommands, ServiceCommands, Requester)
         """Return what a command is charged at the gate and the form it sends."""
         request = {**fields, **endpoint.command}
         body = {**request, **self._auth, "fmt": "3", "charset": "utf-8"}
-        return charges_for(endpoint.name, request), body
+        charges = charges_for(endpoint.name, request)
+        if self._rule_period is not None:
+            charges = tuple(Charge(self._with_period(c.rule), c.key) for c in charges)
+        return charges, body
+
+    def _with_period(self, rule: Rule) -> Rule:
+        periodic = self._periodic.get(rule)
+        if periodic is None:
+            assert self._rule_period is not None
+            periodic = self._periodic[rule] = dataclasses.replace(rule, period=self._rule_period)
+        return periodic
 
     def _url(self, endpoint: ep.Endpoint[Any], attempt: int) -> str:
         # Attempts alternate between the primary server and the backups.
@@ -456,11 +556,23 @@ class SMSCClient(MessagingCommands, HistoryCommands, ServiceCommands, Requester)
 
     @contextlib.asynccontextmanager
     async def _slot(
-        self, charges: tuple[Charge, ...], policy: WaitPolicy | None = None
+        self,
+        charges: tuple[Charge, ...],
+        policy: WaitPolicy | None = None,
+        *,
+        bounded: bool = True,
     ) -> AsyncIterator[None]:
-        """Hold a place at the gate for one attempt; give it back if SMSC was never reached."""
+        """Hold a place at the gate for one attempt; give it back if SMSC was never reached.
+
+        ``bounded`` tells the gate the attempt ends within the client's timeout (a streamed
+        download does not: its lease is renewed while it runs).
+        """
         async with self._gate.admit(
-            self._account, charges, policy or self._policy, max_in_flight=self._max_in_flight
+            self._account,
+            charges,
+            policy or self._policy,
+            max_in_flight=self._max_in_flight,
+            timeout=self._timeout.total if bounded else None,
         ) as ticket:
             try:
                 yield
@@ -529,7 +641,7 @@ class SMSCClient(MessagingCommands, HistoryCommands, ServiceCommands, Requester)
         while True:
             try:
                 async with (
-                    self._slot(charges),
+                    self._slot(charges, bounded=False),
                     transport.stream(
                         self._url(endpoint, attempt), body, idle_timeout=idle_timeout
                     ) as got,

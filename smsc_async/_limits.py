@@ -122,8 +122,13 @@ class Gate(Protocol):
         policy: WaitPolicy,
         *,
         max_in_flight: int = MAX_IN_FLIGHT,
+        timeout: float | None = None,
     ) -> AbstractAsyncContextManager[Ticket]:
-        """Return a context manager that waits for the slots and holds them during a request."""
+        """Return a context manager that waits for the slots and holds them during a request.
+
+        ``timeout`` is the longest the request may run once admitted, in seconds (``None``:
+        not bounded), for gates that lease their slots (a crashed holder's slots come back).
+        """
         ...
 
 
@@ -778,6 +783,7 @@ class LocalGate:
         policy: WaitPolicy,
         *,
         max_in_flight: int = MAX_IN_FLIGHT,
+        timeout: float | None = None,
     ) -> AbstractAsyncContextManager[Ticket]:
         """Return a context manager that admits one request to SMSC.
 
@@ -792,6 +798,8 @@ class LocalGate:
             charges: What the request counts against (the client computes them per command).
             policy: How long the caller accepts to wait.
             max_in_flight: Concurrency cap for this caller; at most 14 (SMSC refuses the 15th).
+            timeout: The request's own time bound; unused here (slots in one process are freed
+                by the block's exit, even when it fails).
 
         Returns:
             An async context manager yielding a :class:`Ticket`.

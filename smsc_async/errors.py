@@ -16,6 +16,7 @@ Everything the library raises on purpose derives from :class:`SMSCError`::
     │   ├── UndeliverableError      8  message cannot be delivered to the number
     │   └── ServerRateLimitError    9  SMSC's own limits (duplicates, per-minute, concurrency)
     ├── RateLimitedError            the client's limits gate refused to wait (.retry_after)
+    ├── GateUnavailableError        a shared limits gate (Redis) did not answer: nothing sent
     ├── TransportError              the request failed on the way (.url, never credentials)
     │   ├── ConnectError            could not connect: the request surely never left
     │   └── RequestTimeoutError     no answer in time (also a builtin TimeoutError)
@@ -57,6 +58,7 @@ __all__ = [
     "ExportError",
     "ExportFailedError",
     "ExportTimeoutError",
+    "GateUnavailableError",
     "HTTPStatusError",
     "IPBlockedError",
     "InsufficientFundsError",
@@ -222,6 +224,28 @@ class RateLimitedError(SMSCError):
         self.retry_after = retry_after
         self.rule = rule
         super().__init__(f"limit {rule!r} reached; retry in {retry_after:.1f} s")
+
+
+class GateUnavailableError(SMSCError):
+    """A shared limits gate (e.g. Redis) could not be asked; the request was not sent.
+
+    Raised before anything reaches SMSC: the caller may send again once the gate answers. The
+    message says what to check (the server's address, never a password in its URL).
+
+    Attributes:
+        where: The gate's server as ``host:port`` (or a socket path), for logs and alerts.
+    """
+
+    def __init__(self, message: str, *, where: str) -> None:
+        self.where = where
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild_gate_error, (str(self), self.where))
+
+
+def _rebuild_gate_error(message: str, where: str) -> GateUnavailableError:
+    return GateUnavailableError(message, where=where)
 
 
 class TransportError(SMSCError):

@@ -145,6 +145,7 @@ class RecordingGate:
     def __init__(self) -> None:
         self.inner = LocalGate()
         self.seen: list[tuple[str, tuple[str, ...], int]] = []
+        self.timeouts: list[float | None] = []
 
     def admit(
         self,
@@ -153,8 +154,10 @@ class RecordingGate:
         policy: WaitPolicy,
         *,
         max_in_flight: int = 14,
+        timeout: float | None = None,
     ) -> AbstractAsyncContextManager[Ticket]:
         self.seen.append((account, tuple(c.rule.name for c in charges), max_in_flight))
+        self.timeouts.append(timeout)
         return self.inner.admit(account, charges, policy, max_in_flight=max_in_flight)
 
 
@@ -163,10 +166,18 @@ async def test_a_custom_gate_sees_every_attempt(emulator: Emulator) -> None:
     gate = RecordingGate()
     emulator.faults.http_error(1, status=502, script="balance.php")
     async with SMSCClient(
-        LOGIN, PASSWORD, base_url=url_of(emulator), gate=gate, retry_backoff=0, max_in_flight=7
+        LOGIN,
+        PASSWORD,
+        base_url=url_of(emulator),
+        gate=gate,
+        retry_backoff=0,
+        max_in_flight=7,
+        timeout=12.5,
     ) as c:
         await c.get_balance()
         await c.send_sms(PHONE, "x")
+    # Each attempt's time bound, for gates that lease their slots.
+    assert gate.timeouts == [12.5, 12.5, 12.5]
     assert [rules for _, rules, _ in gate.seen] == [
         ("balance.any",),
         ("balance.any",),  # the retry passes the gate again

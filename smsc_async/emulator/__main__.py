@@ -4,13 +4,15 @@ Usage::
 
     python -m smsc_async.emulator --port 8080 [--host 127.0.0.1] [--login demo]
         [--password demo-password] [--apikey demo-apikey] [--balance 1000.00]
-        [--price 2.50] [--no-rules] [--delay SECONDS] [--callback-url URL]
-        [--callback-secret SECRET] [--drop-rate SHARE] [--drop-after-share SHARE]
-        [--error-rate SHARE] [--delay-range SHORTEST LONGEST] [--seed N]
-        [--stats-on-exit]
+        [--price 2.50] [--no-rules] [--rule-period SECONDS] [--delay SECONDS]
+        [--callback-url URL] [--callback-secret SECRET] [--drop-rate SHARE]
+        [--drop-after-share SHARE] [--error-rate SHARE] [--delay-range SHORTEST LONGEST]
+        [--seed N] [--stats-on-exit]
 
 It prints the base URL (e.g. ``http://127.0.0.1:8080``) alone on the first line of
 standard output, then serves until Ctrl-C or SIGTERM. ``--port 0`` picks a free port.
+``--rule-period`` shortens SMSC's one-minute error-9 windows, for demonstrations that go through
+several windows in seconds.
 With ``--callback-url`` it posts delivery statuses, incoming messages and call confirmations
 to that URL as SMSC would, signed with ``--callback-secret`` when given.
 
@@ -43,6 +45,7 @@ from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 
 from ._app import Emulator
+from ._rules import WINDOW_SECONDS
 from ._types import Account
 
 __all__ = ["main"]
@@ -62,6 +65,16 @@ def _seconds(text: str) -> float:
         value = -1.0
     if not value >= 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"not a number of seconds >= 0: {text!r}")
+    return value
+
+
+def _period(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"not a number of seconds > 0: {text!r}")
     return value
 
 
@@ -101,6 +114,14 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--price", type=_decimal, default=defaults.price_per_part)
     parser.add_argument(
         "--no-rules", action="store_true", help="do not enforce SMSC's limits (error 9)"
+    )
+    parser.add_argument(
+        "--rule-period",
+        type=_period,
+        default=WINDOW_SECONDS,
+        metavar="SECONDS",
+        help=f"length of the error-9 limit windows (default {WINDOW_SECONDS:g}, SMSC's "
+        "minute); shorter ones go through several windows in seconds",
     )
     parser.add_argument(
         "--delay",
@@ -187,6 +208,7 @@ def _emulator(args: argparse.Namespace) -> Emulator:
         seed=args.seed or 0,
         callback_url=args.callback_url,
         callback_secret=args.callback_secret or None,
+        rule_period=args.rule_period,
     )
     if args.delay:
         emulator.faults.delay(args.delay)
@@ -228,7 +250,6 @@ def _stats(emulator: Emulator) -> dict[str, object]:
 
 async def _serve(args: argparse.Namespace) -> None:
     emulator = _emulator(args)
-    account = emulator.accounts[0]
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -239,15 +260,21 @@ async def _serve(args: argparse.Namespace) -> None:
         loop.add_signal_handler(snapshot, _print_stats, emulator)
     async with emulator.serve(args.host, args.port) as base_url:
         print(base_url, flush=True)
-        print(
-            f"SMSC emulator: login {account.login!r} with the password and API key given by "
-            "--password/--apikey (defaults: see --help); Ctrl-C stops it",
-            file=sys.stderr,
-            flush=True,
-        )
+        print(_greeting(emulator), file=sys.stderr, flush=True)
         await stop.wait()
     if args.stats_on_exit:
         _print_stats(emulator)
+
+
+def _greeting(emulator: Emulator) -> str:
+    """Return the line printed on standard error once serving: the account, odd settings."""
+    line = (
+        f"SMSC emulator: login {emulator.accounts[0].login!r} with the password and API key "
+        "given by --password/--apikey (defaults: see --help)"
+    )
+    if emulator.rules and emulator.rule_period != WINDOW_SECONDS:
+        line += f"; error-9 windows of {emulator.rule_period:g} s, not SMSC's {WINDOW_SECONDS:g}"
+    return line + "; Ctrl-C stops it"
 
 
 def _print_stats(emulator: Emulator) -> None:

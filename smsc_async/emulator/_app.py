@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import math
 import secrets
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from decimal import Decimal
@@ -29,7 +30,14 @@ from ._render import (
     parse_fmt,
     render_error,
 )
-from ._rules import CONCURRENCY_TEXT, MAX_IN_FLIGHT, NO_TICKET, SlidingWindows, Ticket
+from ._rules import (
+    CONCURRENCY_TEXT,
+    MAX_IN_FLIGHT,
+    NO_TICKET,
+    WINDOW_SECONDS,
+    SlidingWindows,
+    Ticket,
+)
 from ._send import handle_send
 from ._senders import SendersControls, handle_senders
 from ._service import ServiceControls, handle_ping, handle_receive_phones, handle_wait_call
@@ -146,6 +154,10 @@ class Emulator(
         callback_secret: The secret that signs them (``md5``); ``None`` leaves them unsigned.
         callback_repeat: Post each notification this many times (duplicates, for tests).
         callback_charset: The charset of the posted forms (an SMSC account's default).
+        rule_period: The length in seconds of the error-9 limit windows; default SMSC's
+            minute. A shorter one lets a test or a demonstration go through several windows
+            in seconds. Clients keep counting SMSC's minute (see :meth:`client`): they wait
+            longer than such an emulator requires, so its shorter windows never refuse them.
 
     Attributes:
         rules: Whether the limits are enforced (may be changed at any time).
@@ -174,7 +186,13 @@ class Emulator(
         callback_secret: str | None = None,
         callback_repeat: int = 1,
         callback_charset: str = "windows-1251",
+        rule_period: float = WINDOW_SECONDS,
     ) -> None:
+        if not (rule_period > 0 and math.isfinite(rule_period)):
+            raise ValueError(
+                "rule_period must be a positive, finite number of seconds "
+                f"(SMSC's is {WINDOW_SECONDS:g}), got {rule_period!r}"
+            )
         self._store = Store(
             (Account(),) if accounts is None else accounts,
             tuple(delivery_schedule),
@@ -193,7 +211,7 @@ class Emulator(
         self.base_url: str | None = None
         self._gate_scope = f"emulator-{secrets.token_hex(8)}"
         self._admitted: dict[str, int] = {}
-        self._windows = SlidingWindows()
+        self._windows = SlidingWindows(window=float(rule_period))
         self._sleepers: set[asyncio.Future[None]] = set()
         self._closing = False
         self._app = self._make_app()
@@ -212,6 +230,11 @@ class Emulator(
     def app(self) -> web.Application:
         """The aiohttp application, to mount or run it yourself (routes ``/sys/{script}``)."""
         return self._app
+
+    @property
+    def rule_period(self) -> float:
+        """The length in seconds of the error-9 limit windows (SMSC: 60; fixed at creation)."""
+        return self._windows.window
 
     @property
     def accounts(self) -> tuple[Account, ...]:
@@ -287,7 +310,8 @@ class Emulator(
 
         The emulator must be serving (the client takes :attr:`base_url`). Clients made here
         share the limits gate's windows with each other only, so a later emulator that gets
-        this one's port does not inherit them::
+        this one's port does not inherit them. Their gate counts SMSC's minute whatever
+        :attr:`rule_period` is (stricter than a shorter period, so never refused by its windows)::
 
             async with emu.serve(), emu.client() as smsc:
                 await smsc.send_sms("+79991234567", "Hello")

@@ -1,12 +1,13 @@
 """SMSC's error-9 limits as one table, and the sliding-window counter that applies it.
 
 Every limit is per login and counted at arrival over a sliding window of the event loop's
-clock (60 s): a request is refused with error 9 when the window already holds ``limit``
-requests with the same key. The window is closed at both ends: a request exactly 60 s after
-another still sees it (the strict reading, so a client that is merely on the edge is
-caught). A refused request is not counted, and neither is a request answered with any other
-error (the count taken at arrival is given back); what SMSC does with requests that fail for
-other reasons is not documented (gap).
+clock (SMSC's minute, :data:`WINDOW_SECONDS`; an emulator may use a shorter one for tests): a
+request is refused with error 9 when the window already holds ``limit`` requests with the same
+key. The window is closed at both ends: a request exactly one window after another still sees
+it (the strict reading, so a client that is merely on the edge is caught). A refused request
+is not counted, and neither is a request answered with any other error (the count taken at
+arrival is given back); what SMSC does with requests that fail for other reasons is not
+documented (gap).
 """
 
 from __future__ import annotations
@@ -163,7 +164,12 @@ _SWEEP_EVERY = 4096
 
 
 class SlidingWindows:
-    """Per-login sliding-window logs for a rule table."""
+    """Per-login sliding-window logs for a rule table.
+
+    Args:
+        rules: The rules to apply.
+        window: The window's length in seconds of loop time, for every rule (SMSC: 60).
+    """
 
     def __init__(
         self, rules: tuple[LimitRule, ...] = LIMIT_RULES, window: float = WINDOW_SECONDS

@@ -12,7 +12,7 @@ Fixtures (async, function scope; defined only when pytest-asyncio is installed):
   set.
 - ``smsc_emulator_factory``: an async callable taking the
   :class:`~smsc_async.emulator.Emulator` keyword arguments (``callback_url``,
-  ``callback_secret`` ... included) and returning a started emulator; every emulator it
+  ``rule_period`` ... included) and returning a started emulator; every emulator it
   started stops after the test.
 
 Example::
@@ -44,6 +44,7 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Protocol
 
 from ._app import Emulator
+from ._rules import WINDOW_SECONDS
 from ._store import DEFAULT_SCHEDULE
 from ._types import Account
 
@@ -66,6 +67,7 @@ class EmulatorFactory(Protocol):
         callback_secret: str | None = None,
         callback_repeat: int = 1,
         callback_charset: str = "windows-1251",
+        rule_period: float = WINDOW_SECONDS,
     ) -> Emulator:
         """Start an emulator with these arguments and return it, serving."""
 
@@ -100,6 +102,7 @@ else:
                 callback_secret: str | None = None,
                 callback_repeat: int = 1,
                 callback_charset: str = "windows-1251",
+                rule_period: float = WINDOW_SECONDS,
             ) -> Emulator:
                 emulator = Emulator(
                     accounts,
@@ -112,6 +115,7 @@ else:
                     callback_secret=callback_secret,
                     callback_repeat=callback_repeat,
                     callback_charset=callback_charset,
+                    rule_period=rule_period,
                 )
                 await stack.enter_async_context(emulator.serve())
                 return emulator

@@ -1,0 +1,184 @@
+"""The Redis side of :class:`~smsc_async.redis.RedisGate`: key layout and the Lua scripts.
+
+Every key of one account sits under one hash tag, ``<prefix>{<account>}:``, so each script
+touches keys of one slot and runs on Redis Cluster too. Times are the Redis server's
+(``TIME`` inside the scripts, in milliseconds): hosts' clocks are never compared.
+
+=========================  =========  ==========================================================
+key                        type       holds
+=========================  =========  ==========================================================
+``A:in``                   zset       requests in flight (the cap): ticket → lease deadline
+``A:q``                    zset       admissions waiting for the cap, FIFO: ticket → sequence
+``A:qd``                   zset       the same waiters: ticket → heartbeat deadline
+``A:seq``                  string     the sequence counter of ``A:q``
+``A:r:<rule>:<key hex>``   zset       one rule's sliding-window log for one identity:
+                                      ticket → the time its slot frees
+``A:wake``                 channel    pub/sub: ``g <ticket> ...`` (cap slots handed to these
+                                      waiters), ``f`` (rule slots given back by a refund)
+=========================  =========  ==========================================================
+
+A ticket is ``<random>:<lease ms>:<cap>``: who holds or waits, and the two numbers a release
+needs to hand a freed slot to that waiter. A rule slot frees at ``completion + period +
+margin``; while its request is in flight it frees at ``lease deadline + period + margin``, so a
+request whose process died counts as completed when its lease ran out, never as a free slot.
+A waiter queued for the cap holds its rule slots already (as the in-process gate does), scored
+from its heartbeat deadline. Every key's TTL is kept at least as long as the latest time any of
+its members matters, plus a second: an idle account leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+__all__ = ["ADMIT", "RELEASE", "RENEW", "STATS"]
+
+# Shared by the scripts: the server time, and a TTL that never shortens.
+_PRELUDE: Final = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local function keep(key, until_ms)
+  local need = math.ceil(until_ms - now) + 1000
+  if redis.call('PTTL', key) < need then redis.call('PEXPIRE', key, need) end
+end
+local function purge_queue(q, qd)
+  while true do
+    local gone = redis.call('ZRANGEBYSCORE', qd, '-inf', now, 'LIMIT', 0, 500)
+    if #gone == 0 then return end
+    redis.call('ZREM', q, unpack(gone))
+    redis.call('ZREM', qd, unpack(gone))
+  end
+end
+"""
+
+ADMIT: Final = (
+    _PRELUDE
+    + """
+-- KEYS: in, q, qd, seq, then one log per rule.
+-- ARGV: ticket, cap, lease ms, queue heartbeat ms, then limit and hold ms per rule.
+-- Returns {1, 0, 0} admitted; {0, wait ms, rule index} refused by a rule (nothing taken);
+-- {2, places ahead, ms until the oldest lease ends} queued for the cap, holding the rule slots.
+local ticket = ARGV[1]
+local cap, lease, beat = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local rules = #KEYS - 4
+if redis.call('ZSCORE', KEYS[1], ticket) then return {1, 0, 0} end  -- granted meanwhile
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+purge_queue(KEYS[2], KEYS[3])
+local queued = redis.call('ZSCORE', KEYS[2], ticket)
+if not queued then
+  local worst, which = -1, 0
+  for i = 1, rules do
+    local log, limit = KEYS[4 + i], tonumber(ARGV[3 + 2 * i])
+    redis.call('ZREMRANGEBYSCORE', log, '-inf', now)
+    local n = redis.call('ZCARD', log)
+    if redis.call('ZSCORE', log, ticket) then n = n - 1 end  -- this very admission, retried
+    if n >= limit then
+      local nth = redis.call('ZRANGE', log, n - limit, n - limit, 'WITHSCORES')
+      local wait = math.max(tonumber(nth[2]) - now, 1)
+      if wait > worst then worst, which = wait, i end
+    end
+  end
+  if which > 0 then return {0, math.ceil(worst), which} end
+end
+local inflight = redis.call('ZCARD', KEYS[1])
+local place = redis.call('ZCARD', KEYS[2])
+if queued then place = redis.call('ZRANK', KEYS[2], ticket) end
+if place < cap - inflight then
+  if queued then
+    redis.call('ZREM', KEYS[2], ticket)
+    redis.call('ZREM', KEYS[3], ticket)
+  end
+  redis.call('ZADD', KEYS[1], now + lease, ticket)
+  keep(KEYS[1], now + lease)
+  for i = 1, rules do
+    local log, hold = KEYS[4 + i], tonumber(ARGV[4 + 2 * i])
+    redis.call('ZADD', log, now + lease + hold, ticket)
+    keep(log, now + lease + hold)
+  end
+  return {1, 0, 0}
+end
+if not queued then
+  redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[4]), ticket)
+end
+redis.call('ZADD', KEYS[3], now + beat, ticket)
+keep(KEYS[2], now + beat)
+keep(KEYS[3], now + beat)
+keep(KEYS[4], now + beat)
+for i = 1, rules do
+  local log, hold = KEYS[4 + i], tonumber(ARGV[4 + 2 * i])
+  redis.call('ZADD', log, now + beat + lease + hold, ticket)
+  keep(log, now + beat + lease + hold)
+end
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+local lease_end = 0
+if #oldest > 0 then lease_end = math.max(math.ceil(tonumber(oldest[2]) - now), 1) end
+return {2, place - math.max(cap - inflight, 0) + 1, lease_end}
+"""
+)
+
+RELEASE: Final = (
+    _PRELUDE
+    + """
+-- KEYS: in, q, qd, then one log per rule.
+-- ARGV: ticket, 's' (stamp the rule slots) or 'r' (give them back), channel, hold ms per rule.
+-- Frees the ticket's cap slot or queue place, then hands free cap slots to the queue, oldest
+-- first, and publishes who got one. Returns how many waiters got a slot.
+local ticket, stamp, channel = ARGV[1], ARGV[2] == 's', ARGV[3]
+redis.call('ZREM', KEYS[1], ticket)
+redis.call('ZREM', KEYS[2], ticket)
+redis.call('ZREM', KEYS[3], ticket)
+local freed = false
+for i = 4, #KEYS do
+  if stamp then
+    local hold = tonumber(ARGV[i])
+    redis.call('ZADD', KEYS[i], now + hold, ticket)
+    keep(KEYS[i], now + hold)
+  elseif redis.call('ZREM', KEYS[i], ticket) == 1 then
+    freed = true
+  end
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+purge_queue(KEYS[2], KEYS[3])
+local granted = {}
+while true do
+  local head = redis.call('ZRANGE', KEYS[2], 0, 0)
+  if #head == 0 then break end
+  local lease, cap = string.match(head[1], ':(%d+):(%d+)$')
+  if redis.call('ZCARD', KEYS[1]) >= tonumber(cap) then break end
+  redis.call('ZREM', KEYS[2], head[1])
+  redis.call('ZREM', KEYS[3], head[1])
+  redis.call('ZADD', KEYS[1], now + tonumber(lease), head[1])
+  keep(KEYS[1], now + tonumber(lease))
+  granted[#granted + 1] = head[1]
+end
+if #granted > 0 then redis.call('PUBLISH', channel, 'g ' .. table.concat(granted, ' ')) end
+if freed then redis.call('PUBLISH', channel, 'f') end
+return #granted
+"""
+)
+
+RENEW: Final = (
+    _PRELUDE
+    + """
+-- KEYS: in, then one log per rule. ARGV: ticket, lease ms, hold ms per rule.
+-- Pushes the lease of a request still running further; 0 when it had already run out.
+local ticket, lease = ARGV[1], tonumber(ARGV[2])
+if not redis.call('ZSCORE', KEYS[1], ticket) then return 0 end
+redis.call('ZADD', KEYS[1], 'XX', now + lease, ticket)
+keep(KEYS[1], now + lease)
+for i = 2, #KEYS do
+  local hold = tonumber(ARGV[i + 1])
+  redis.call('ZADD', KEYS[i], 'XX', now + lease + hold, ticket)
+  keep(KEYS[i], now + lease + hold)
+end
+return 1
+"""
+)
+
+STATS: Final = """
+-- KEYS: in, q, qd. Returns {requests in flight, admissions queued for the cap} (read only).
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local inflight = redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf')
+local queued = redis.call('ZCOUNT', KEYS[3], '(' .. now, '+inf')
+return {inflight, queued}
+"""

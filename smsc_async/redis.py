@@ -1,0 +1,775 @@
+"""RedisGate: SMSC's limits kept for every process and host that shares one Redis.
+
+The in-process gate (:class:`~smsc_async.LocalGate`) keeps SMSC's error-9 rules inside one
+process. Web backends with several workers, bots with replicas and batch jobs split over
+machines share one login, so they share its limits: pass them all one ``RedisGate``::
+
+    from smsc_async import SMSCClient
+    from smsc_async.redis import RedisGate
+
+    async with RedisGate.from_url("redis://127.0.0.1:6379/0") as gate:
+        async with SMSCClient("login", "password", gate=gate) as smsc:
+            await smsc.send_sms("+79991234567", "Hello")
+
+It keeps the in-process gate's rules, across processes: fewer than fifteen requests in flight
+per login, and every "N per minute" rule as a sliding-window log stamped at completion + period
++ margin, with the same request identities, refunds, ``on_limit`` and ``max_wait``. Each
+admission and each release is one Lua script on the server, so processes never race between a
+read and a write; time is the Redis server's, so hosts' clocks never matter.
+
+Crash safety: a slot in flight is a lease, as long as the request's timeout plus
+``lease_margin`` and renewed while the request runs. A process killed while it holds slots gives
+them back when their leases run out, and each of its requests then counts in the per-minute
+windows as completed at that moment, never as a slot that frees early.
+
+Waiting: an admission that finds every slot taken waits in a queue on the server, FIFO across
+processes; a release hands the freed slot to the oldest waiter and publishes it on the
+account's channel, so nobody polls. Each waiter also asks again every ``poll_interval``
+seconds, so a lost message costs a delay, never a hang. A per-minute rule tells how long to
+wait; the waiter sleeps that long (waking early when a refund frees a slot).
+
+When Redis cannot be reached, admissions raise :class:`~smsc_async.GateUnavailableError`
+before anything is sent. There is no silent fall-back: pass ``fallback=LocalGate()`` to keep
+sending under per-process limits while Redis is away.
+
+Key layout and the scripts: :mod:`smsc_async._redis_scripts`. Needs the ``redis`` extra
+(``pip install "smsc-async[redis]"``); ``import smsc_async`` never imports this module.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import math
+import os
+import secrets
+import weakref
+from collections import deque
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Any, Final, Self
+
+try:
+    import redis.asyncio as aioredis
+    from redis.exceptions import RedisError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+except ImportError as exc:  # pragma: no cover - the extra is installed wherever this is tested
+    raise ImportError('smsc_async.redis needs redis-py: pip install "smsc-async[redis]"') from exc
+
+from ._client import ENV_REDIS_URL
+from ._limits import MAX_IN_FLIGHT, Charge, Gate, GateStats, WaitPolicy
+from ._redis_scripts import ADMIT, RELEASE, RENEW, STATS
+from ._rules import CONCURRENCY_RULE
+from .errors import GateUnavailableError, RateLimitedError
+
+__all__ = ["ENV_REDIS_URL", "RedisGate"]
+
+log = logging.getLogger("smsc_async")
+
+
+_Loop = asyncio.AbstractEventLoop
+_ADMITTED, _REFUSED, _QUEUED = 1, 0, 2
+_DEFAULT_LEASE: Final = 60.0  # seconds, for a request with no time bound of its own
+
+
+def _positive(name: str, value: float, *, zero: bool = False) -> float:
+    ok = value >= 0 if zero else value > 0
+    if not (ok and math.isfinite(value)):
+        least = ">= 0" if zero else "> 0"
+        raise ValueError(f"{name} must be a finite number of seconds {least}, got {value!r}")
+    return float(value)
+
+
+def _tag(account: str) -> str:
+    # The account names the hash tag, so it must not hold braces of its own.
+    return account.replace("%", "%25").replace("{", "%7B").replace("}", "%7D")
+
+
+def _describe(client: Any) -> str:
+    """Return where ``client`` connects (host:port or a socket path), never its password."""
+    kwargs = getattr(getattr(client, "connection_pool", None), "connection_kwargs", None) or {}
+    if "path" in kwargs:
+        return str(kwargs["path"])
+    return f"{kwargs.get('host', '?')}:{kwargs.get('port', '?')}"
+
+
+class _Account:
+    """One account's local side in one event loop: waiters, lines and the subscription."""
+
+    __slots__ = (
+        "channel",
+        "freed",
+        "grants",
+        "keys",
+        "lines",
+        "listener",
+        "subscribed",
+        "tag",
+        "waiting",
+    )
+
+    def __init__(self, prefix: str, account: str) -> None:
+        self.tag = f"{prefix}{{{_tag(account)}}}:"
+        self.keys = (f"{self.tag}in", f"{self.tag}q", f"{self.tag}qd", f"{self.tag}seq")
+        self.channel = f"{self.tag}wake"
+        self.grants: dict[str, asyncio.Future[None]] = {}  # waiters queued for the cap
+        # Local FIFO per rule log: only the first admission of a line asks the server.
+        self.lines: dict[str, deque[asyncio.Future[None]]] = {}
+        self.freed: asyncio.Future[None] | None = None  # resolved when a refund frees slots
+        self.listener: asyncio.Task[None] | None = None
+        self.subscribed = asyncio.Event()
+        self.waiting = 0
+
+    def log_key(self, charge: Charge) -> str:
+        return f"{self.tag}r:{charge.rule.name}:{charge.key.hex()}"
+
+    def dispatch(self, data: bytes | str) -> None:
+        text = data.decode("ascii", "replace") if isinstance(data, bytes) else data
+        if text.startswith("g "):
+            for ticket in text[2:].split():
+                fut = self.grants.pop(ticket, None)
+                if fut is not None and not fut.done():
+                    fut.set_result(None)
+        elif text == "f" and self.freed is not None:
+            if not self.freed.done():
+                self.freed.set_result(None)
+            self.freed = None
+
+
+class RedisGate:
+    """A :class:`~smsc_async.Gate` on a Redis server, shared by every process that uses it.
+
+    Every client of one login, in any process or host whose gate points at the same Redis (and
+    prefix), shares the login's fourteen slots in flight and its per-minute windows.
+    """
+
+    def __init__(
+        self,
+        client: aioredis.Redis,
+        *,
+        prefix: str = "smsc:",
+        margin: float = 1.0,
+        lease_margin: float = 5.0,
+        poll_interval: float = 1.0,
+        redis_timeout: float = 2.0,
+        fallback: Gate | None = None,
+    ) -> None:
+        """Create a gate on a ``redis.asyncio.Redis`` client it borrows (never closes).
+
+        Args:
+            client: The Redis client; it may decode responses or not.
+            prefix: Start of every key and channel name, so several applications (or tests)
+                can share one Redis; gates must use the same prefix to share limits.
+            margin: Seconds added to every per-minute window, for clock granularity at SMSC.
+            lease_margin: Seconds added to a request's timeout to make its lease: how long
+                after a crash its slot stays taken. A request with no timeout of its own gets
+                60 s. A lease is renewed while its request runs.
+            poll_interval: Seconds between the checks a waiter makes on its own in case a
+                wake-up message was lost; it also sets how soon the queue place of a crashed
+                waiter is dropped (four intervals and a second).
+            redis_timeout: Longest wait for one Redis command, in seconds.
+            fallback: A gate to use when Redis cannot be reached (e.g. ``LocalGate()``: limits
+                per process only). ``None``, the default, raises
+                :class:`~smsc_async.GateUnavailableError` instead.
+
+        Raises:
+            ValueError: When a duration is not a finite positive number of seconds (``margin``
+                may be 0), or ``prefix`` holds a brace.
+        """
+        if "{" in prefix or "}" in prefix:
+            raise ValueError("prefix must not contain braces: the gate puts a hash tag after it")
+        self._client = client
+        self._prefix = prefix
+        self._margin = _positive("margin", margin, zero=True)
+        self._lease_margin = _positive("lease_margin", lease_margin)
+        self._poll = _positive("poll_interval", poll_interval)
+        self._redis_timeout = _positive("redis_timeout", redis_timeout)
+        self._beat_ms = int((4 * self._poll + 1.0) * 1000)
+        self._fallback = fallback
+        self._owned = False
+        self._closed = False
+        self._where = _describe(client)
+        self._admit = client.register_script(ADMIT)
+        self._release = client.register_script(RELEASE)
+        self._renew = client.register_script(RENEW)
+        self._stats = client.register_script(STATS)
+        self._tickets = itertools.count()
+        self._me = f"{os.getpid():x}.{secrets.token_hex(4)}"
+        self._states: weakref.WeakKeyDictionary[_Loop, dict[str, _Account]] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._background: set[asyncio.Task[Any]] = set()
+        self._unavailable = False  # a fall-back warning was logged for the current outage
+
+    @classmethod
+    def from_url(
+        cls,
+        url: str,
+        *,
+        prefix: str = "smsc:",
+        margin: float = 1.0,
+        lease_margin: float = 5.0,
+        poll_interval: float = 1.0,
+        redis_timeout: float = 2.0,
+        fallback: Gate | None = None,
+        **redis_options: Any,
+    ) -> Self:
+        """Create a gate with a Redis client of its own, closed by :meth:`aclose`.
+
+        Args:
+            url: ``redis://[[user]:password@]host[:port][/db]``, ``rediss://...`` (TLS) or
+                ``unix:///path/to/socket``.
+            prefix: As for the constructor, and the other gate arguments likewise.
+            margin: See the constructor.
+            lease_margin: See the constructor.
+            poll_interval: See the constructor.
+            redis_timeout: See the constructor; also the client's connect and socket timeouts
+                unless ``redis_options`` sets them.
+            fallback: See the constructor.
+            **redis_options: Passed on to ``redis.asyncio.from_url``.
+
+        Returns:
+            A gate that owns its client.
+
+        Raises:
+            ValueError: When the URL is not a Redis URL (the message never repeats it: it may
+                hold a password), or an argument is invalid.
+        """
+        timeout = _positive("redis_timeout", redis_timeout)
+        redis_options.setdefault("socket_connect_timeout", timeout)
+        redis_options.setdefault("socket_timeout", timeout)
+        try:
+            client = aioredis.from_url(url, **redis_options)
+        except ValueError:
+            raise ValueError(
+                "the Redis URL must look like redis://host:6379/0, rediss://host:6380/0 or "
+                "unix:///path/to/redis.sock"
+            ) from None
+        gate = cls(
+            client,
+            prefix=prefix,
+            margin=margin,
+            lease_margin=lease_margin,
+            poll_interval=poll_interval,
+            redis_timeout=timeout,
+            fallback=fallback,
+        )
+        gate._owned = True
+        return gate
+
+    @property
+    def client(self) -> aioredis.Redis:
+        """The Redis client the gate uses."""
+        return self._client
+
+    @property
+    def margin(self) -> float:
+        """Seconds added to every rule's period."""
+        return self._margin
+
+    def __repr__(self) -> str:
+        return f"<RedisGate redis={self._where} prefix={self._prefix!r}>"
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Finish pending releases, stop listening, and close the client if the gate owns it.
+
+        Idempotent. A borrowed client stays open.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        pending = [task for task in self._background if not task.done()]
+        if pending:
+            await asyncio.wait(pending, timeout=self._redis_timeout)
+        states = self._states.get(asyncio.get_running_loop(), {})
+        listeners = [st.listener for st in states.values() if st.listener is not None]
+        for task in listeners:
+            task.cancel()
+        await asyncio.gather(*listeners, return_exceptions=True)
+        if self._owned:
+            await self._client.aclose()
+
+    # -- admission -------------------------------------------------------------------------
+
+    def admit(
+        self,
+        account: str,
+        charges: Sequence[Charge],
+        policy: WaitPolicy,
+        *,
+        max_in_flight: int = MAX_IN_FLIGHT,
+        timeout: float | None = None,
+    ) -> _Admission:
+        """Return a context manager that admits one request to SMSC (see :class:`Gate`).
+
+        Entering it takes a slot in every charge's window and a slot in flight in one step on
+        the server, or waits for them: for a per-minute rule as long as the rule says, for the
+        cap in the server's queue until a release hands it a slot. Leaving it frees the slot in
+        flight and stamps the windows with the completion time, even when the block raised,
+        unless ``ticket.refund()`` was called.
+
+        Args:
+            account: Opaque account key (server + login, never a password).
+            charges: What the request counts against.
+            policy: How long the caller accepts to wait.
+            max_in_flight: Concurrency cap for this caller, at most 14.
+            timeout: The request's own time bound, in seconds: its lease is this plus
+                ``lease_margin`` (60 s plus the margin when ``None``), renewed while it runs.
+
+        Returns:
+            An async context manager yielding a :class:`~smsc_async.Ticket`.
+
+        Raises:
+            ValueError: When ``max_in_flight`` is below 1.
+            RuntimeError: When the gate is closed.
+        """
+        if max_in_flight < 1:
+            raise ValueError(f"max_in_flight must be at least 1, got {max_in_flight}")
+        if self._closed:
+            raise RuntimeError("RedisGate is closed; create a new one")
+        unique = {(c.rule, c.key): c for c in charges}
+        ordered = tuple(sorted(unique.values(), key=lambda c: (c.rule.name, c.key)))
+        bound = timeout if timeout is not None and math.isfinite(timeout) else _DEFAULT_LEASE
+        lease_ms = int((max(bound, 0.0) + self._lease_margin) * 1000)
+        cap = min(max_in_flight, MAX_IN_FLIGHT)
+        return _Admission(self, account, ordered, policy, cap, lease_ms, timeout)
+
+    async def stats(self, account: str) -> GateStats:
+        """Return a snapshot of ``account``'s state on the server.
+
+        ``in_flight`` counts every process's requests; ``waiting`` counts this event loop's
+        admissions now blocked; ``live_keys`` counts the account's keys in Redis.
+
+        Raises:
+            GateUnavailableError: When Redis cannot be reached.
+        """
+        st = self._state(asyncio.get_running_loop(), account)
+        in_flight, _queued = await self._run(self._stats, list(st.keys[:3]), [])
+        live = 0
+        async with asyncio.timeout(self._redis_timeout * 10):
+            try:
+                async for _ in self._client.scan_iter(match=f"{st.tag}*", count=1000):
+                    live += 1
+            except (RedisError, OSError) as exc:
+                raise self._unavailable_error(exc) from exc
+        return GateStats(in_flight=int(in_flight), waiting=st.waiting, live_keys=live)
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _state(self, loop: _Loop, account: str) -> _Account:
+        accounts = self._states.get(loop)
+        if accounts is None:
+            accounts = self._states[loop] = {}
+        st = accounts.get(account)
+        if st is None:
+            st = accounts[account] = _Account(self._prefix, account)
+        return st
+
+    def _new_ticket(self, lease_ms: int, cap: int) -> str:
+        return f"{self._me}.{next(self._tickets):x}:{lease_ms}:{cap}"
+
+    def _unavailable_error(self, exc: BaseException) -> GateUnavailableError:
+        reason = type(exc).__name__ if isinstance(exc, TimeoutError) else _scrubbed(exc, self)
+        return GateUnavailableError(
+            f"the shared limits gate (Redis at {self._where}) did not answer: {reason}. "
+            "Nothing was sent to SMSC. Check that Redis runs and is reachable there (the "
+            f"{ENV_REDIS_URL} setting), or pass fallback=LocalGate() to go on with "
+            "per-process limits",
+            where=self._where,
+        )
+
+    async def _run(self, script: Any, keys: list[str], args: list[Any]) -> list[int]:
+        """Run one script, bounded by ``redis_timeout``; any failure is GateUnavailableError."""
+        try:
+            async with asyncio.timeout(self._redis_timeout):
+                result = await script(keys=keys, args=args)
+        except (RedisError, OSError, TimeoutError) as exc:
+            raise self._unavailable_error(exc) from exc
+        self._unavailable = False
+        return [int(item) for item in result] if isinstance(result, list) else [int(result)]
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _listen(self, st: _Account) -> None:
+        """Follow the account's channel; reconnect after failures, with a growing pause."""
+        pause = 0.05
+        while True:
+            pubsub = self._client.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.subscribe(st.channel)
+                st.subscribed.set()
+                pause = 0.05
+                while True:
+                    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=None)
+                    if message is not None and message.get("type") == "message":
+                        st.dispatch(message["data"])
+            except (RedisError, OSError) as exc:
+                log.debug("limits gate: the wake-up channel failed (%s); reconnecting", exc)
+            finally:
+                st.subscribed.clear()
+                with contextlib.suppress(RedisError, OSError):  # the connection is gone anyway
+                    await pubsub.aclose()
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, self._poll)
+
+    async def _ensure_listener(self, st: _Account) -> bool:
+        """Start following the channel; return True if it was not followed a moment ago."""
+        if st.subscribed.is_set():
+            return False
+        if st.listener is None or st.listener.done():
+            st.listener = asyncio.get_running_loop().create_task(self._listen(st))
+        try:
+            async with asyncio.timeout(self._redis_timeout):
+                await st.subscribed.wait()
+        except TimeoutError:
+            pass  # waiters poll meanwhile
+        return True
+
+
+def _scrubbed(exc: BaseException, gate: RedisGate) -> str:
+    text = str(exc)[:300] or type(exc).__name__
+    kwargs = getattr(gate.client.connection_pool, "connection_kwargs", {}) or {}
+    secret = kwargs.get("password")
+    if secret:
+        text = text.replace(str(secret), "***")
+    return text
+
+
+async def _nap(fut: asyncio.Future[None] | None, seconds: float) -> None:
+    """Wait ``seconds`` or until ``fut`` resolves, whichever comes first."""
+    if seconds <= 0:
+        return
+    if fut is None:
+        await asyncio.sleep(seconds)
+        return
+    try:
+        async with asyncio.timeout(seconds):
+            await asyncio.shield(fut)
+    except TimeoutError:
+        pass
+
+
+class _Admission:
+    """One pass through a :class:`RedisGate`: the context manager and, once in, the ticket."""
+
+    __slots__ = (
+        "_account",
+        "_cap",
+        "_charges",
+        "_delegate",
+        "_dirty",
+        "_gate",
+        "_holds",
+        "_lease_ms",
+        "_line",
+        "_logs",
+        "_policy",
+        "_refunded",
+        "_renewal",
+        "_st",
+        "_state",
+        "_ticket",
+        "_timeout",
+    )
+
+    def __init__(
+        self,
+        gate: RedisGate,
+        account: str,
+        charges: tuple[Charge, ...],
+        policy: WaitPolicy,
+        cap: int,
+        lease_ms: int,
+        timeout: float | None,
+    ) -> None:
+        self._gate = gate
+        self._account = account
+        self._charges = charges
+        self._policy = policy
+        self._cap = cap
+        self._lease_ms = lease_ms
+        self._timeout = timeout
+        self._state = "new"  # new → entering → open → closed
+        self._refunded = False
+        self._renewal: asyncio.TimerHandle | None = None
+        self._delegate: Any = None  # the fallback gate's admission, when Redis was away
+        self._ticket = ""
+        self._logs: list[str] = []
+        self._holds: list[int] = []
+        self._st: _Account | None = None
+        self._line: str | None = None  # the local line this admission stands in
+        self._dirty = False  # a script call may have taken slots on the server
+
+    async def __aenter__(self) -> _Admission:
+        if self._state != "new":
+            raise RuntimeError("a gate admission can be entered only once")
+        self._state = "entering"
+        gate = self._gate
+        loop = asyncio.get_running_loop()
+        st = self._st = gate._state(loop, self._account)
+        margin_ms = int(gate._margin * 1000)
+        self._logs = [st.log_key(c) for c in self._charges]
+        self._holds = [int(c.rule.period * 1000) + margin_ms for c in self._charges]
+        self._ticket = gate._new_ticket(self._lease_ms, self._cap)
+        try:
+            await self._enter(loop, st)
+        except GateUnavailableError:
+            if gate._fallback is None:
+                self._state = "closed"
+                raise
+            if not gate._unavailable:
+                gate._unavailable = True
+                log.warning("limits gate: Redis at %s is away; using the fallback", gate._where)
+            self._delegate = gate._fallback.admit(
+                self._account,
+                self._charges,
+                self._policy,
+                max_in_flight=self._cap,
+                timeout=self._timeout,
+            )
+            await self._delegate.__aenter__()
+        except BaseException:
+            self._state = "closed"
+            raise
+        else:
+            period = self._lease_ms / 3000
+            self._renewal = loop.call_later(period, self._renew_soon, period)
+        self._state = "open"
+        return self
+
+    async def _enter(self, loop: _Loop, st: _Account) -> None:
+        st.waiting += 1
+        try:
+            await self._attempts(loop, st)
+        except Exception:
+            if self._dirty:  # give back whatever the server may hold for this admission
+                await self._release_quietly(refund=True, level=logging.DEBUG)
+            raise
+        except BaseException:  # cancelled: no more waiting here, so give back on the side
+            if self._dirty:
+                self._gate._spawn(self._release_quietly(refund=True, level=logging.DEBUG))
+            raise
+        finally:
+            st.waiting -= 1
+            if self._line is not None:
+                _leave_line(st, self._line)
+                self._line = None
+
+    async def _attempts(self, loop: _Loop, st: _Account) -> None:
+        """Ask the server until admitted, waiting between the attempts as it says."""
+        gate, policy, logs = self._gate, self._policy, self._logs
+        keys = [*st.keys, *logs]
+        args: list[Any] = [self._ticket, self._cap, self._lease_ms, gate._beat_ms]
+        for charge, hold in zip(self._charges, self._holds, strict=True):
+            args += (charge.rule.limit, hold)
+        deadline = None if policy.max_wait is None else loop.time() + policy.max_wait
+        # FIFO in this process: behind local admissions already waiting for these slots.
+        for name in logs:
+            if st.lines.get(name):
+                self._line = name
+                await self._queue_up(st, name, deadline)
+                break
+        while True:
+            before, self._dirty = self._dirty, True
+            try:
+                status, value, which = await gate._run(gate._admit, keys, args)
+            except GateUnavailableError as exc:
+                if not _maybe_ran(exc):
+                    self._dirty = before
+                raise
+            if status == _ADMITTED:
+                return
+            if status == _REFUSED:
+                self._dirty = before  # a refusal takes nothing
+                await self._wait_for_rule(loop, st, value / 1000, which - 1, deadline)
+                continue
+            # Queued for the cap, holding the rule slots: the next in line may go on.
+            if self._line is not None:
+                _leave_line(st, self._line)
+                self._line = None
+            if await self._await_grant(loop, st, deadline, which / 1000):
+                return
+            if deadline is not None and loop.time() >= deadline:
+                raise RateLimitedError(0.0, CONCURRENCY_RULE)
+
+    async def _wait_for_rule(
+        self, loop: _Loop, st: _Account, wait: float, index: int, deadline: float | None
+    ) -> None:
+        """Wait until a rule's window may have room (refused by rule ``index``), or raise."""
+        if self._policy.on_limit == "raise" or (
+            deadline is not None and loop.time() + wait > deadline
+        ):
+            raise RateLimitedError(wait, self._charges[index].rule.name)
+        name = self._logs[index]
+        if self._line != name:
+            if self._line is not None:
+                _leave_line(st, self._line)
+            self._line = name
+            if await self._queue_up(st, name, deadline):
+                return  # waited behind others: the window has moved on meanwhile
+        if st.freed is None:
+            st.freed = loop.create_future()
+        await _nap(st.freed, min(wait, self._gate._poll))
+
+    async def _queue_up(self, st: _Account, name: str, deadline: float | None) -> bool:
+        """Stand in the local line for ``name``; return True if others were ahead."""
+        line = st.lines.setdefault(name, deque())
+        fut = asyncio.get_running_loop().create_future()
+        line.append(fut)
+        if len(line) == 1:
+            fut.set_result(None)
+            return False
+        loop = asyncio.get_running_loop()
+        timeout = None if deadline is None else max(deadline - loop.time(), 0.0)
+        try:
+            async with asyncio.timeout(timeout):
+                await fut
+        except TimeoutError:
+            _leave_line(st, name, fut)
+            raise RateLimitedError(0.0, self._charges[self._logs.index(name)].rule.name) from None
+        except BaseException:
+            _leave_line(st, name, fut)
+            raise
+        return True
+
+    async def _await_grant(
+        self, loop: _Loop, st: _Account, deadline: float | None, lease_end: float
+    ) -> bool:
+        """Wait for a release to hand this admission a slot; False to ask the server again.
+
+        The server is asked again after ``poll_interval`` in any case, and when the oldest
+        lease runs out (``lease_end`` seconds from now: its holder may have died).
+        """
+        if await self._gate._ensure_listener(st):
+            return False  # just subscribed: a grant published before then was missed
+        fut = st.grants[self._ticket] = loop.create_future()
+        timeout = self._gate._poll
+        if lease_end > 0:
+            timeout = min(timeout, lease_end)
+        if deadline is not None:
+            timeout = min(timeout, deadline - loop.time())
+        try:
+            async with asyncio.timeout(max(timeout, 0.0)):
+                await fut
+        except TimeoutError:
+            return False
+        finally:
+            if st.grants.get(self._ticket) is fut:
+                del st.grants[self._ticket]
+        return True
+
+    def _renew_soon(self, period: float) -> None:
+        self._renewal = None
+        if self._state == "open":
+            self._gate._spawn(self._extend(period))
+
+    async def _extend(self, period: float) -> None:
+        st = self._st
+        assert st is not None
+        args: list[Any] = [self._ticket, self._lease_ms, *self._holds]
+        try:
+            kept = (await self._gate._run(self._gate._renew, [st.keys[0], *self._logs], args))[0]
+        except GateUnavailableError as exc:
+            log.warning("limits gate: could not renew a lease (%s)", exc)
+            kept = 1  # try again next period; the lease may still be running
+        if not kept:
+            log.warning(
+                "limits gate: a request outlived its lease (%.0f s); its slot may be reused",
+                self._lease_ms / 1000,
+            )
+        elif self._state == "open":
+            loop = asyncio.get_running_loop()
+            self._renewal = loop.call_later(period, self._renew_soon, period)
+
+    async def _release_quietly(self, *, refund: bool, level: int = logging.WARNING) -> None:
+        try:
+            await self._release_now(refund=refund)
+        except GateUnavailableError as exc:
+            log.log(
+                level,
+                "limits gate: could not release a slot (%s); it frees when its lease ends",
+                exc,
+            )
+
+    async def _release_now(self, *, refund: bool) -> None:
+        st = self._st
+        assert st is not None
+        args: list[Any] = [self._ticket, "r" if refund else "s", st.channel, *self._holds]
+        await self._gate._run(self._gate._release, [*st.keys[:3], *self._logs], args)
+
+    def refund(self) -> None:
+        """Give the rate slots back at exit instead of stamping them: SMSC was never reached.
+
+        Raises:
+            RuntimeError: When called outside the ``async with`` block.
+        """
+        if self._state != "open":
+            raise RuntimeError("refund() is only possible inside the admitted block")
+        if self._delegate is not None:
+            self._delegate.refund()
+        self._refunded = True
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._state = "closed"
+        if self._renewal is not None:
+            self._renewal.cancel()
+            self._renewal = None
+        if self._delegate is not None:
+            await self._delegate.__aexit__(exc_type, exc, tb)
+            return
+        try:
+            await self._release_now(refund=self._refunded)
+        except GateUnavailableError as error:
+            # The request is over: its answer matters more than the gate. The lease frees the
+            # slot and counts the request as completed then.
+            log.warning(
+                "limits gate: could not release a slot (%s); it frees when its lease ends", error
+            )
+        except asyncio.CancelledError:
+            self._gate._spawn(self._release_quietly(refund=self._refunded))
+            raise
+
+
+def _maybe_ran(exc: GateUnavailableError) -> bool:
+    """Tell whether a failed script call may still have run on the server (a timeout)."""
+    cause = exc.__cause__
+    return isinstance(cause, TimeoutError | RedisTimeoutError)
+
+
+def _leave_line(st: _Account, name: str, fut: asyncio.Future[None] | None = None) -> None:
+    """Leave the local line ``name`` (as its head, or ``fut`` from anywhere in it)."""
+    line = st.lines.get(name)
+    if not line:
+        return
+    if fut is None or line[0] is fut:
+        line.popleft()
+        while line and line[0].done():  # cancelled ones are dropped on the way
+            line.popleft()
+        if line:
+            line[0].set_result(None)
+        else:
+            del st.lines[name]
+    else:
+        with contextlib.suppress(ValueError):
+            line.remove(fut)
