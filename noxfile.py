@@ -14,7 +14,14 @@ nox.options.reuse_existing_virtualenvs = True
 ROOT = pathlib.Path(__file__).parent
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 PYTHON = "3.11"
-_REAL_SERVICE_VARS = ("SMSC_LOGIN", "SMSC_PASSWORD", "SMSC_APIKEY", "SMSC_BASE_URL", "SMSC_PHONE")
+_REAL_SERVICE_VARS = (
+    "SMSC_LOGIN",
+    "SMSC_PASSWORD",
+    "SMSC_APIKEY",
+    "SMSC_BASE_URL",
+    "SMSC_PHONE",
+    "SMSC_REDIS_URL",
+)
 
 
 def _group(name: str) -> list[str]:

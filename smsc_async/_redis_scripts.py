@@ -23,7 +23,8 @@ margin``; while its request is in flight it frees at ``lease deadline + period +
 request whose process died counts as completed when its lease ran out, never as a free slot.
 A waiter queued for the cap holds its rule slots already (as the in-process gate does), scored
 from its heartbeat deadline. Every key's TTL is kept at least as long as the latest time any of
-its members matters, plus a second: an idle account leaves nothing behind.
+its members matters, plus a second (a release trims it to exactly that): an idle account
+leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -39,6 +40,11 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local function keep(key, until_ms)
   local need = math.ceil(until_ms - now) + 1000
   if redis.call('PTTL', key) < need then redis.call('PEXPIRE', key, need) end
+end
+local function fit(key)  -- the TTL a sorted set needs now: until its latest score, plus 1 s
+  local last = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
+  if #last == 0 then return end
+  redis.call('PEXPIRE', key, math.max(math.ceil(tonumber(last[2]) - now), 0) + 1000)
 end
 local function purge_queue(q, qd)
   while true do
@@ -129,12 +135,11 @@ redis.call('ZREM', KEYS[3], ticket)
 local freed = false
 for i = 4, #KEYS do
   if stamp then
-    local hold = tonumber(ARGV[i])
-    redis.call('ZADD', KEYS[i], now + hold, ticket)
-    keep(KEYS[i], now + hold)
+    redis.call('ZADD', KEYS[i], now + tonumber(ARGV[i]), ticket)
   elseif redis.call('ZREM', KEYS[i], ticket) == 1 then
     freed = true
   end
+  fit(KEYS[i])  -- the lease's longer TTL is no longer needed
 end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 purge_queue(KEYS[2], KEYS[3])
@@ -150,6 +155,7 @@ while true do
   keep(KEYS[1], now + tonumber(lease))
   granted[#granted + 1] = head[1]
 end
+fit(KEYS[1])
 if #granted > 0 then redis.call('PUBLISH', channel, 'g ' .. table.concat(granted, ' ')) end
 if freed then redis.call('PUBLISH', channel, 'f') end
 return #granted

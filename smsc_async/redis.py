@@ -32,7 +32,7 @@ When Redis cannot be reached, admissions raise :class:`~smsc_async.GateUnavailab
 before anything is sent. There is no silent fall-back: pass ``fallback=LocalGate()`` to keep
 sending under per-process limits while Redis is away.
 
-Key layout and the scripts: :mod:`smsc_async._redis_scripts`. Needs the ``redis`` extra
+Key layout and the scripts: ``smsc_async/_redis_scripts.py``. Needs the ``redis`` extra
 (``pip install "smsc-async[redis]"``); ``import smsc_async`` never imports this module.
 """
 
@@ -154,6 +154,7 @@ class RedisGate:
         lease_margin: float = 5.0,
         poll_interval: float = 1.0,
         redis_timeout: float = 2.0,
+        max_connections: int = 16,
         fallback: Gate | None = None,
     ) -> None:
         """Create a gate on a ``redis.asyncio.Redis`` client it borrows (never closes).
@@ -170,14 +171,19 @@ class RedisGate:
                 wake-up message was lost; it also sets how soon the queue place of a crashed
                 waiter is dropped (four intervals and a second).
             redis_timeout: Longest wait for one Redis command, in seconds.
+            max_connections: Most Redis commands the gate runs at once per event loop (each
+                takes a connection of the client's pool), besides one subscription per account
+                whose callers wait; callers beyond it queue in the process.
             fallback: A gate to use when Redis cannot be reached (e.g. ``LocalGate()``: limits
                 per process only). ``None``, the default, raises
                 :class:`~smsc_async.GateUnavailableError` instead.
 
         Raises:
             ValueError: When a duration is not a finite positive number of seconds (``margin``
-                may be 0), or ``prefix`` holds a brace.
+                may be 0), ``max_connections`` is below 1, or ``prefix`` holds a brace.
         """
+        if max_connections < 1:
+            raise ValueError(f"max_connections must be at least 1, got {max_connections!r}")
         if "{" in prefix or "}" in prefix:
             raise ValueError("prefix must not contain braces: the gate puts a hash tag after it")
         self._client = client
@@ -201,6 +207,10 @@ class RedisGate:
             weakref.WeakKeyDictionary()
         )
         self._background: set[asyncio.Task[Any]] = set()
+        self._max_calls = max_connections
+        self._calls: weakref.WeakKeyDictionary[_Loop, asyncio.Semaphore] = (
+            weakref.WeakKeyDictionary()
+        )
         self._unavailable = False  # a fall-back warning was logged for the current outage
 
     @classmethod
@@ -213,6 +223,7 @@ class RedisGate:
         lease_margin: float = 5.0,
         poll_interval: float = 1.0,
         redis_timeout: float = 2.0,
+        max_connections: int = 16,
         fallback: Gate | None = None,
         **redis_options: Any,
     ) -> Self:
@@ -227,6 +238,7 @@ class RedisGate:
             poll_interval: See the constructor.
             redis_timeout: See the constructor; also the client's connect and socket timeouts
                 unless ``redis_options`` sets them.
+            max_connections: See the constructor.
             fallback: See the constructor.
             **redis_options: Passed on to ``redis.asyncio.from_url``.
 
@@ -254,6 +266,7 @@ class RedisGate:
             lease_margin=lease_margin,
             poll_interval=poll_interval,
             redis_timeout=timeout,
+            max_connections=max_connections,
             fallback=fallback,
         )
         gate._owned = True
@@ -393,8 +406,12 @@ class RedisGate:
 
     async def _run(self, script: Any, keys: list[str], args: list[Any]) -> list[int]:
         """Run one script, bounded by ``redis_timeout``; any failure is GateUnavailableError."""
+        loop = asyncio.get_running_loop()
+        calls = self._calls.get(loop)
+        if calls is None:
+            calls = self._calls[loop] = asyncio.Semaphore(self._max_calls)
         try:
-            async with asyncio.timeout(self._redis_timeout):
+            async with calls, asyncio.timeout(self._redis_timeout):
                 result = await script(keys=keys, args=args)
         except (RedisError, OSError, TimeoutError) as exc:
             raise self._unavailable_error(exc) from exc

@@ -40,7 +40,7 @@ from .conftest import url_of
 FAST = ((0.05, 0), (0.15, 1))  # sent after 0.05 s, delivered 0.15 s after acceptance
 SLOW = ((30.0, 0), (60.0, 1))
 NO_ACCOUNT: dict[str, str | None] = dict.fromkeys(
-    ("SMSC_BASE_URL", "SMSC_LOGIN", "SMSC_PASSWORD", "SMSC_APIKEY")
+    ("SMSC_BASE_URL", "SMSC_LOGIN", "SMSC_PASSWORD", "SMSC_APIKEY", "SMSC_REDIS_URL")
 )
 _RUNNER = CliRunner()
 
@@ -58,6 +58,7 @@ def account(emulator: Emulator, password: str | None = None) -> dict[str, str | 
         "SMSC_LOGIN": owner.login,
         "SMSC_PASSWORD": owner.password if password is None else password,
         "SMSC_APIKEY": None,
+        "SMSC_REDIS_URL": None,
     }
 
 

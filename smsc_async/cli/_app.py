@@ -35,7 +35,7 @@ Exit codes:
        failed export (or a local file could not be written)
   2    usage: a bad option or argument, or no credentials
   3    network or server: no connection, a timeout, an HTTP error, an answer
-       that cannot be read
+       that cannot be read, or the shared limits gate (Redis) not answering
   4    outcome unknown: a send may or may not have been accepted; it was not
        repeated (check it with `smsc status` before sending again)
   5    gave up waiting (status --wait, exports wait)
@@ -48,6 +48,8 @@ Environment:
                                                  takes a password)
   SMSC_BASE_URL   the server, default https://smsc.ru (e.g. smscentre.com,
                   or an emulator: see `smsc emulator`)
+  SMSC_REDIS_URL  share SMSC's limits with every process and host using
+                  this Redis, e.g. redis://127.0.0.1:6379/0 (redis extra)
 
 {SANDBOX_HELP}"""
 

@@ -7,6 +7,7 @@ from typing import Final
 
 from ..errors import (
     ExportTimeoutError,
+    GateUnavailableError,
     HTTPStatusError,
     ResponseDecodeError,
     SendOutcomeUnknownError,
@@ -37,7 +38,8 @@ EXIT_REFUSED: Final = 1
 EXIT_USAGE: Final = 2
 """A bad option or argument, or no credentials."""
 EXIT_NETWORK: Final = 3
-"""The network or the server failed: no connection, a timeout, an HTTP error, a bad answer."""
+"""The network or a server failed: no connection, a timeout, an HTTP error, a bad answer, or
+the shared limits gate (Redis) did not answer."""
 EXIT_UNKNOWN: Final = 4
 """A send may or may not have been accepted; it was not repeated."""
 EXIT_GAVE_UP: Final = 5
@@ -62,7 +64,9 @@ def exit_code_for(exc: BaseException) -> int:
         return EXIT_UNKNOWN
     if isinstance(exc, StatusWaitTimeoutError | ExportTimeoutError):
         return EXIT_GAVE_UP
-    if isinstance(exc, TransportError | HTTPStatusError | ResponseDecodeError):
+    if isinstance(
+        exc, TransportError | HTTPStatusError | ResponseDecodeError | GateUnavailableError
+    ):
         return EXIT_NETWORK
     if isinstance(exc, SMSCError):
         return EXIT_REFUSED
