@@ -46,7 +46,6 @@ import math
 import os
 import secrets
 import weakref
-from collections import deque
 from collections.abc import Sequence
 from types import TracebackType
 from typing import Any, Final, Self
@@ -54,15 +53,14 @@ from typing import Any, Final, Self
 try:
     import redis.asyncio as aioredis
     from redis.exceptions import RedisError
-    from redis.exceptions import TimeoutError as RedisTimeoutError
 except ImportError as exc:  # pragma: no cover - the extra is installed wherever this is tested
     raise ImportError('smsc_async.redis needs redis-py: pip install "smsc-async[redis]"') from exc
 
 from ._client import ENV_REDIS_URL
 from ._limits import MAX_IN_FLIGHT, Charge, Gate, GateStats, WaitPolicy
+from ._redis_admission import Admission, LocalSide
 from ._redis_scripts import ADMIT, RELEASE, RENEW, STATS
-from ._rules import CONCURRENCY_RULE
-from .errors import GateUnavailableError, RateLimitedError
+from .errors import GateUnavailableError
 
 __all__ = ["ENV_REDIS_URL", "RedisGate"]
 
@@ -70,7 +68,6 @@ log = logging.getLogger("smsc_async")
 
 
 _Loop = asyncio.AbstractEventLoop
-_ADMITTED, _REFUSED, _QUEUED = 1, 0, 2
 _DEFAULT_LEASE: Final = 60.0  # seconds, for a request with no time bound of its own
 
 
@@ -82,60 +79,12 @@ def _positive(name: str, value: float, *, zero: bool = False) -> float:
     return float(value)
 
 
-def _tag(account: str) -> str:
-    # The account names the hash tag, so it must not hold braces of its own.
-    return account.replace("%", "%25").replace("{", "%7B").replace("}", "%7D")
-
-
 def _describe(client: Any) -> str:
     """Return where ``client`` connects (host:port or a socket path), never its password."""
     kwargs = getattr(getattr(client, "connection_pool", None), "connection_kwargs", None) or {}
     if "path" in kwargs:
         return str(kwargs["path"])
     return f"{kwargs.get('host', '?')}:{kwargs.get('port', '?')}"
-
-
-class _Account:
-    """One account's local side in one event loop: waiters, lines and the subscription."""
-
-    __slots__ = (
-        "channel",
-        "freed",
-        "grants",
-        "keys",
-        "lines",
-        "listener",
-        "subscribed",
-        "tag",
-        "waiting",
-    )
-
-    def __init__(self, prefix: str, account: str) -> None:
-        self.tag = f"{prefix}{{{_tag(account)}}}:"
-        self.keys = (f"{self.tag}in", f"{self.tag}q", f"{self.tag}qd", f"{self.tag}seq")
-        self.channel = f"{self.tag}wake"
-        self.grants: dict[str, asyncio.Future[None]] = {}  # waiters queued for the cap
-        # Local FIFO per rule log: only the first admission of a line asks the server.
-        self.lines: dict[str, deque[asyncio.Future[None]]] = {}
-        self.freed: asyncio.Future[None] | None = None  # resolved when a refund frees slots
-        self.listener: asyncio.Task[None] | None = None
-        self.subscribed = asyncio.Event()
-        self.waiting = 0
-
-    def log_key(self, charge: Charge) -> str:
-        return f"{self.tag}r:{charge.rule.name}:{charge.key.hex()}"
-
-    def dispatch(self, data: bytes | str) -> None:
-        text = data.decode("ascii", "replace") if isinstance(data, bytes) else data
-        if text.startswith("g "):
-            for ticket in text[2:].split():
-                fut = self.grants.pop(ticket, None)
-                if fut is not None and not fut.done():
-                    fut.set_result(None)
-        elif text == "f" and self.freed is not None:
-            if not self.freed.done():
-                self.freed.set_result(None)
-            self.freed = None
 
 
 class RedisGate:
@@ -203,7 +152,7 @@ class RedisGate:
         self._stats = client.register_script(STATS)
         self._tickets = itertools.count()
         self._me = f"{os.getpid():x}.{secrets.token_hex(4)}"
-        self._states: weakref.WeakKeyDictionary[_Loop, dict[str, _Account]] = (
+        self._states: weakref.WeakKeyDictionary[_Loop, dict[str, LocalSide]] = (
             weakref.WeakKeyDictionary()
         )
         self._background: set[asyncio.Task[Any]] = set()
@@ -325,7 +274,7 @@ class RedisGate:
         *,
         max_in_flight: int = MAX_IN_FLIGHT,
         timeout: float | None = None,
-    ) -> _Admission:
+    ) -> Admission:
         """Return a context manager that admits one request to SMSC (see :class:`Gate`).
 
         Entering it takes a slot in every charge's window and a slot in flight in one step on
@@ -358,7 +307,7 @@ class RedisGate:
         bound = timeout if timeout is not None and math.isfinite(timeout) else _DEFAULT_LEASE
         lease_ms = int((max(bound, 0.0) + self._lease_margin) * 1000)
         cap = min(max_in_flight, MAX_IN_FLIGHT)
-        return _Admission(self, account, ordered, policy, cap, lease_ms, timeout)
+        return Admission(self, account, ordered, policy, cap, lease_ms, timeout)
 
     async def stats(self, account: str) -> GateStats:
         """Return a snapshot of ``account``'s state on the server.
@@ -382,13 +331,13 @@ class RedisGate:
 
     # -- internals -------------------------------------------------------------------------
 
-    def _state(self, loop: _Loop, account: str) -> _Account:
+    def _state(self, loop: _Loop, account: str) -> LocalSide:
         accounts = self._states.get(loop)
         if accounts is None:
             accounts = self._states[loop] = {}
         st = accounts.get(account)
         if st is None:
-            st = accounts[account] = _Account(self._prefix, account)
+            st = accounts[account] = LocalSide(self._prefix, account)
         return st
 
     def _new_ticket(self, lease_ms: int, cap: int) -> str:
@@ -423,7 +372,7 @@ class RedisGate:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    async def _listen(self, st: _Account) -> None:
+    async def _listen(self, st: LocalSide) -> None:
         """Follow the account's channel; reconnect after failures, with a growing pause."""
         pause = 0.05
         while True:
@@ -445,7 +394,7 @@ class RedisGate:
             await asyncio.sleep(pause)
             pause = min(pause * 2, self._poll)
 
-    async def _ensure_listener(self, st: _Account) -> bool:
+    async def _ensure_listener(self, st: LocalSide) -> bool:
         """Start following the channel; return True if it was not followed a moment ago."""
         if st.subscribed.is_set():
             return False
@@ -466,327 +415,3 @@ def _scrubbed(exc: BaseException, gate: RedisGate) -> str:
     if secret:
         text = text.replace(str(secret), "***")
     return text
-
-
-async def _nap(fut: asyncio.Future[None] | None, seconds: float) -> None:
-    """Wait ``seconds`` or until ``fut`` resolves, whichever comes first."""
-    if seconds <= 0:
-        return
-    if fut is None:
-        await asyncio.sleep(seconds)
-        return
-    try:
-        async with asyncio.timeout(seconds):
-            await asyncio.shield(fut)
-    except TimeoutError:
-        pass
-
-
-class _Admission:
-    """One pass through a :class:`RedisGate`: the context manager and, once in, the ticket."""
-
-    __slots__ = (
-        "_account",
-        "_cap",
-        "_charges",
-        "_delegate",
-        "_dirty",
-        "_gate",
-        "_holds",
-        "_lease_ms",
-        "_line",
-        "_logs",
-        "_policy",
-        "_refunded",
-        "_renewal",
-        "_st",
-        "_state",
-        "_ticket",
-        "_timeout",
-    )
-
-    def __init__(
-        self,
-        gate: RedisGate,
-        account: str,
-        charges: tuple[Charge, ...],
-        policy: WaitPolicy,
-        cap: int,
-        lease_ms: int,
-        timeout: float | None,
-    ) -> None:
-        self._gate = gate
-        self._account = account
-        self._charges = charges
-        self._policy = policy
-        self._cap = cap
-        self._lease_ms = lease_ms
-        self._timeout = timeout
-        self._state = "new"  # new → entering → open → closed
-        self._refunded = False
-        self._renewal: asyncio.TimerHandle | None = None
-        self._delegate: Any = None  # the fallback gate's admission, when Redis was away
-        self._ticket = ""
-        self._logs: list[str] = []
-        self._holds: list[int] = []
-        self._st: _Account | None = None
-        self._line: str | None = None  # the local line this admission stands in
-        self._dirty = False  # a script call may have taken slots on the server
-
-    async def __aenter__(self) -> _Admission:
-        if self._state != "new":
-            raise RuntimeError("a gate admission can be entered only once")
-        self._state = "entering"
-        gate = self._gate
-        loop = asyncio.get_running_loop()
-        st = self._st = gate._state(loop, self._account)
-        margin_ms = int(gate._margin * 1000)
-        self._logs = [st.log_key(c) for c in self._charges]
-        self._holds = [int(c.rule.period * 1000) + margin_ms for c in self._charges]
-        self._ticket = gate._new_ticket(self._lease_ms, self._cap)
-        try:
-            await self._enter(loop, st)
-        except GateUnavailableError:
-            if gate._fallback is None:
-                self._state = "closed"
-                raise
-            if not gate._unavailable:
-                gate._unavailable = True
-                log.warning("limits gate: Redis at %s is away; using the fallback", gate._where)
-            self._delegate = gate._fallback.admit(
-                self._account,
-                self._charges,
-                self._policy,
-                max_in_flight=self._cap,
-                timeout=self._timeout,
-            )
-            await self._delegate.__aenter__()
-        except BaseException:
-            self._state = "closed"
-            raise
-        else:
-            period = self._lease_ms / 3000
-            self._renewal = loop.call_later(period, self._renew_soon, period)
-        self._state = "open"
-        return self
-
-    async def _enter(self, loop: _Loop, st: _Account) -> None:
-        st.waiting += 1
-        try:
-            await self._attempts(loop, st)
-        except Exception:
-            if self._dirty:  # give back whatever the server may hold for this admission
-                await self._release_quietly(refund=True, level=logging.DEBUG)
-            raise
-        except BaseException:  # cancelled: no more waiting here, so give back on the side
-            if self._dirty:
-                self._gate._spawn(self._release_quietly(refund=True, level=logging.DEBUG))
-            raise
-        finally:
-            st.waiting -= 1
-            if self._line is not None:
-                _leave_line(st, self._line)
-                self._line = None
-
-    async def _attempts(self, loop: _Loop, st: _Account) -> None:
-        """Ask the server until admitted, waiting between the attempts as it says."""
-        gate, policy, logs = self._gate, self._policy, self._logs
-        keys = [*st.keys, *logs]
-        args: list[Any] = [self._ticket, self._cap, self._lease_ms, gate._beat_ms]
-        for charge, hold in zip(self._charges, self._holds, strict=True):
-            args += (charge.rule.limit, hold)
-        deadline = None if policy.max_wait is None else loop.time() + policy.max_wait
-        # FIFO in this process: behind local admissions already waiting for these slots.
-        for name in logs:
-            if st.lines.get(name):
-                self._line = name
-                await self._queue_up(st, name, deadline)
-                break
-        while True:
-            before, self._dirty = self._dirty, True
-            try:
-                status, value, which = await gate._run(gate._admit, keys, args)
-            except GateUnavailableError as exc:
-                if not _maybe_ran(exc):
-                    self._dirty = before
-                raise
-            if status == _ADMITTED:
-                return
-            if status == _REFUSED:
-                self._dirty = before  # a refusal takes nothing
-                await self._wait_for_rule(loop, st, value / 1000, which - 1, deadline)
-                continue
-            # Queued for the cap, holding the rule slots: the next in line may go on.
-            if self._line is not None:
-                _leave_line(st, self._line)
-                self._line = None
-            if await self._await_grant(loop, st, deadline, which / 1000):
-                return
-            if deadline is not None and loop.time() >= deadline:
-                raise RateLimitedError(0.0, CONCURRENCY_RULE)
-
-    async def _wait_for_rule(
-        self, loop: _Loop, st: _Account, wait: float, index: int, deadline: float | None
-    ) -> None:
-        """Wait until a rule's window may have room (refused by rule ``index``), or raise."""
-        if self._policy.on_limit == "raise" or (
-            deadline is not None and loop.time() + wait > deadline
-        ):
-            raise RateLimitedError(wait, self._charges[index].rule.name)
-        name = self._logs[index]
-        if self._line != name:
-            if self._line is not None:
-                _leave_line(st, self._line)
-            self._line = name
-            if await self._queue_up(st, name, deadline):
-                return  # waited behind others: the window has moved on meanwhile
-        if st.freed is None:
-            st.freed = loop.create_future()
-        await _nap(st.freed, min(wait, self._gate._poll))
-
-    async def _queue_up(self, st: _Account, name: str, deadline: float | None) -> bool:
-        """Stand in the local line for ``name``; return True if others were ahead."""
-        line = st.lines.setdefault(name, deque())
-        fut = asyncio.get_running_loop().create_future()
-        line.append(fut)
-        if len(line) == 1:
-            fut.set_result(None)
-            return False
-        loop = asyncio.get_running_loop()
-        timeout = None if deadline is None else max(deadline - loop.time(), 0.0)
-        try:
-            async with asyncio.timeout(timeout):
-                await fut
-        except TimeoutError:
-            _leave_line(st, name, fut)
-            raise RateLimitedError(0.0, self._charges[self._logs.index(name)].rule.name) from None
-        except BaseException:
-            _leave_line(st, name, fut)
-            raise
-        return True
-
-    async def _await_grant(
-        self, loop: _Loop, st: _Account, deadline: float | None, lease_end: float
-    ) -> bool:
-        """Wait for a release to hand this admission a slot; False to ask the server again.
-
-        The server is asked again after ``poll_interval`` in any case, and when the oldest
-        lease runs out (``lease_end`` seconds from now: its holder may have died).
-        """
-        if await self._gate._ensure_listener(st):
-            return False  # just subscribed: a grant published before then was missed
-        fut = st.grants[self._ticket] = loop.create_future()
-        timeout = self._gate._poll
-        if lease_end > 0:
-            timeout = min(timeout, lease_end)
-        if deadline is not None:
-            timeout = min(timeout, deadline - loop.time())
-        try:
-            async with asyncio.timeout(max(timeout, 0.0)):
-                await fut
-        except TimeoutError:
-            return False
-        finally:
-            if st.grants.get(self._ticket) is fut:
-                del st.grants[self._ticket]
-        return True
-
-    def _renew_soon(self, period: float) -> None:
-        self._renewal = None
-        if self._state == "open":
-            self._gate._spawn(self._extend(period))
-
-    async def _extend(self, period: float) -> None:
-        st = self._st
-        assert st is not None
-        args: list[Any] = [self._ticket, self._lease_ms, *self._holds]
-        try:
-            kept = (await self._gate._run(self._gate._renew, [st.keys[0], *self._logs], args))[0]
-        except GateUnavailableError as exc:
-            log.warning("limits gate: could not renew a lease (%s)", exc)
-            kept = 1  # try again next period; the lease may still be running
-        if not kept:
-            log.warning(
-                "limits gate: a request outlived its lease (%.0f s); its slot may be reused",
-                self._lease_ms / 1000,
-            )
-        elif self._state == "open":
-            loop = asyncio.get_running_loop()
-            self._renewal = loop.call_later(period, self._renew_soon, period)
-
-    async def _release_quietly(self, *, refund: bool, level: int = logging.WARNING) -> None:
-        try:
-            await self._release_now(refund=refund)
-        except GateUnavailableError as exc:
-            log.log(
-                level,
-                "limits gate: could not release a slot (%s); it frees when its lease ends",
-                exc,
-            )
-
-    async def _release_now(self, *, refund: bool) -> None:
-        st = self._st
-        assert st is not None
-        args: list[Any] = [self._ticket, "r" if refund else "s", st.channel, *self._holds]
-        await self._gate._run(self._gate._release, [*st.keys[:3], *self._logs], args)
-
-    def refund(self) -> None:
-        """Give the rate slots back at exit instead of stamping them: SMSC was never reached.
-
-        Raises:
-            RuntimeError: When called outside the ``async with`` block.
-        """
-        if self._state != "open":
-            raise RuntimeError("refund() is only possible inside the admitted block")
-        if self._delegate is not None:
-            self._delegate.refund()
-        self._refunded = True
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._state = "closed"
-        if self._renewal is not None:
-            self._renewal.cancel()
-            self._renewal = None
-        if self._delegate is not None:
-            await self._delegate.__aexit__(exc_type, exc, tb)
-            return
-        try:
-            await self._release_now(refund=self._refunded)
-        except GateUnavailableError as error:
-            # The request is over: its answer matters more than the gate. The lease frees the
-            # slot and counts the request as completed then.
-            log.warning(
-                "limits gate: could not release a slot (%s); it frees when its lease ends", error
-            )
-        except asyncio.CancelledError:
-            self._gate._spawn(self._release_quietly(refund=self._refunded))
-            raise
-
-
-def _maybe_ran(exc: GateUnavailableError) -> bool:
-    """Tell whether a failed script call may still have run on the server (a timeout)."""
-    cause = exc.__cause__
-    return isinstance(cause, TimeoutError | RedisTimeoutError)
-
-
-def _leave_line(st: _Account, name: str, fut: asyncio.Future[None] | None = None) -> None:
-    """Leave the local line ``name`` (as its head, or ``fut`` from anywhere in it)."""
-    line = st.lines.get(name)
-    if not line:
-        return
-    if fut is None or line[0] is fut:
-        line.popleft()
-        while line and line[0].done():  # cancelled ones are dropped on the way
-            line.popleft()
-        if line:
-            line[0].set_result(None)
-        else:
-            del st.lines[name]
-    else:
-        with contextlib.suppress(ValueError):
-            line.remove(fut)
