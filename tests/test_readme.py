@@ -27,6 +27,7 @@ async def test_the_tour_runs_against_the_emulator(monkeypatch: pytest.MonkeyPatc
         monkeypatch.setenv("SMSC_PASSWORD", PASSWORD)
         monkeypatch.setenv("SMSC_BASE_URL", url_of(emulator))
         monkeypatch.delenv("SMSC_APIKEY", raising=False)
+        monkeypatch.delenv("SMSC_REDIS_URL", raising=False)
         out = io.StringIO()
 
         def run() -> None:

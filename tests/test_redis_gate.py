@@ -198,3 +198,78 @@ async def test_a_dead_holder_frees_the_cap_at_its_lease_and_counts_in_windows(
         async with gate.admit(ACCOUNT, (charge,), WaitPolicy(on_limit="raise")):
             pass
     assert 1.5 < info.value.retry_after <= 2.0
+
+
+async def test_a_long_request_keeps_its_lease_by_renewing_it(
+    redis_server: RedisServer, redis_prefix: str
+) -> None:
+    async with (
+        RedisGate.from_url(redis_server.url, prefix=redis_prefix, lease_margin=0.2) as holder,
+        RedisGate.from_url(redis_server.url, prefix=redis_prefix) as other,
+    ):
+        # A lease of 0.1 + 0.2 s, renewed every 0.1 s: the block runs five leases long.
+        async with holder.admit(ACCOUNT, NO_RULES, WAIT, max_in_flight=1, timeout=0.1):
+            with pytest.raises(RateLimitedError):
+                async with other.admit(
+                    ACCOUNT, NO_RULES, WaitPolicy(max_wait=1.5), max_in_flight=1
+                ):
+                    pytest.fail("the slot was taken from a live holder")
+        async with asyncio.timeout(2), other.admit(ACCOUNT, NO_RULES, WAIT, max_in_flight=1):
+            pass
+
+
+async def test_waiters_for_one_rule_in_a_process_go_in_order(gate: RedisGate) -> None:
+    charge = Charge(rule(1, period=0.15), b"one key")
+    order: list[int] = []
+
+    async def one(i: int) -> None:
+        async with gate.admit(ACCOUNT, (charge,), WAIT):
+            order.append(i)
+
+    tasks = []
+    for i in range(5):
+        tasks.append(asyncio.create_task(one(i)))
+        await asyncio.sleep(0.01)
+    async with asyncio.timeout(10):
+        await asyncio.gather(*tasks)
+    assert order == list(range(5))
+
+
+async def test_a_cancelled_waiter_leaves_nothing_behind(gate: RedisGate) -> None:
+    charge = Charge(rule(5, period=30.0), b"k")
+    first = gate.admit(ACCOUNT, NO_RULES, WAIT, max_in_flight=1)
+    await first.__aenter__()
+    waiter = asyncio.create_task(_enter_and_leave(gate, (charge,)))
+    await asyncio.sleep(0.2)  # queued for the cap, holding its rule slot
+    waiter.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    await first.__aexit__(None, None, None)
+    await asyncio.sleep(0.1)  # the give-back runs on the side
+    stats = await gate.stats(ACCOUNT)
+    assert stats.in_flight == 0
+    # Its rule slot was given back too: all five are free again.
+    for _ in range(5):
+        async with gate.admit(ACCOUNT, (charge,), WaitPolicy(on_limit="raise")):
+            pass
+
+
+async def _enter_and_leave(gate: RedisGate, charges: tuple[Charge, ...]) -> None:
+    async with gate.admit(ACCOUNT, charges, WAIT, max_in_flight=1):
+        pass
+
+
+async def test_bad_numbers_are_refused(redis_server: RedisServer) -> None:
+    for options in (
+        {"margin": -1.0},
+        {"lease_margin": 0.0},
+        {"poll_interval": float("nan")},
+        {"redis_timeout": float("inf")},
+        {"max_connections": 0},
+        {"prefix": "a{b}"},
+    ):
+        with pytest.raises(ValueError, match=next(iter(options))):
+            RedisGate.from_url(redis_server.url, **options)
+    with pytest.raises(ValueError, match="redis://") as info:
+        RedisGate.from_url("http://user:pw-5@host/0")
+    assert "pw-5" not in str(info.value)

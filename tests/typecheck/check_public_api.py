@@ -127,3 +127,24 @@ async def misuse(smsc: SMSCClient) -> None:
     await smsc.send_sms("+7", "x", colour="red")  # type: ignore[call-arg]
     await smsc.get_status(1, "+7", all=5)  # type: ignore[arg-type]
     await smsc.send_sms("+7", "x", tinyurl="yes")  # type: ignore[arg-type]
+
+
+async def shared_limits() -> None:
+    import redis.asyncio as aioredis
+
+    from smsc_async import Gate, GateUnavailableError, LocalGate
+    from smsc_async.redis import RedisGate
+
+    async with RedisGate.from_url("redis://127.0.0.1:6379/0", fallback=LocalGate()) as gate:
+        shared: Gate = gate
+        async with SMSCClient("login", "password", gate=shared, rule_period=2.0) as smsc:
+            try:
+                await smsc.get_balance()
+            except GateUnavailableError as exc:
+                where: str = exc.where
+                del where
+    borrowed = RedisGate(aioredis.Redis(), prefix="app:", lease_margin=5.0, poll_interval=1.0)
+    stats = await borrowed.stats("smsc.ru|login")
+    in_flight: int = stats.in_flight
+    del in_flight
+    await borrowed.aclose()
