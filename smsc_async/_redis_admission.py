@@ -42,27 +42,34 @@ class LocalSide:
 
     __slots__ = (
         "channel",
+        "early",
         "freed",
         "grants",
+        "idle_since",
         "keys",
         "lines",
         "listener",
+        "mine",
         "subscribed",
         "tag",
         "waiting",
     )
 
-    def __init__(self, prefix: str, account: str) -> None:
+    def __init__(self, prefix: str, account: str, mine: str) -> None:
         self.tag = f"{prefix}{{{_tag(account)}}}:"
         self.keys = (f"{self.tag}in", f"{self.tag}q", f"{self.tag}qd", f"{self.tag}seq")
         self.channel = f"{self.tag}wake"
+        self.mine = mine  # the start of this gate's tickets
         self.grants: dict[str, asyncio.Future[None]] = {}  # waiters queued for the cap
+        # Grants of this gate's tickets that came before their waiter listened for them.
+        self.early: set[str] = set()
         # Local FIFO per rule log: only the first admission of a line asks the server.
         self.lines: dict[str, deque[asyncio.Future[None]]] = {}
         self.freed: asyncio.Future[None] | None = None  # resolved when a refund frees slots
         self.listener: asyncio.Task[None] | None = None
         self.subscribed = asyncio.Event()
         self.waiting = 0
+        self.idle_since = 0.0  # loop time when the last waiting admission ended
 
     def log_key(self, charge: Charge) -> str:
         return f"{self.tag}r:{charge.rule.name}:{charge.key.hex()}"
@@ -72,8 +79,13 @@ class LocalSide:
         if text.startswith("g "):
             for ticket in text[2:].split():
                 fut = self.grants.pop(ticket, None)
-                if fut is not None and not fut.done():
-                    fut.set_result(None)
+                if fut is not None:
+                    if not fut.done():
+                        fut.set_result(None)
+                elif ticket.startswith(self.mine):
+                    if len(self.early) > 10_000:  # a grant nobody waits for any more: stale
+                        self.early.clear()
+                    self.early.add(ticket)
         elif text == "f" and self.freed is not None:
             if not self.freed.done():
                 self.freed.set_result(None)
@@ -155,9 +167,9 @@ class Admission:
         margin_ms = int(gate._margin * 1000)
         self._logs = [st.log_key(c) for c in self._charges]
         self._holds = [int(c.rule.period * 1000) + margin_ms for c in self._charges]
-        self._ticket = gate._new_ticket(self._lease_ms, self._cap)
+        self._ticket = gate._new_ticket(self._cap)
         try:
-            await self._enter(loop, st)
+            claimed = await self._enter(loop, st)
         except GateUnavailableError:
             if gate._fallback is None:
                 self._state = "closed"
@@ -177,15 +189,18 @@ class Admission:
             self._state = "closed"
             raise
         else:
+            # A slot handed over by a release is held only briefly until claimed for the
+            # whole lease: the first renewal claims it, at once.
             period = self._lease_ms / 3000
-            self._renewal = loop.call_later(period, self._renew_soon, period)
+            self._renewal = loop.call_later(period if claimed else 0, self._renew_soon, period)
         self._state = "open"
         return self
 
-    async def _enter(self, loop: _Loop, st: LocalSide) -> None:
+    async def _enter(self, loop: _Loop, st: LocalSide) -> bool:
+        """Get admitted; return False when a release handed the slot over (still to claim)."""
         st.waiting += 1
         try:
-            await self._attempts(loop, st)
+            return await self._attempts(loop, st)
         except Exception:
             if self._dirty:  # give back whatever the server may hold for this admission
                 await self._release_quietly(refund=True, level=logging.DEBUG)
@@ -196,24 +211,26 @@ class Admission:
             raise
         finally:
             st.waiting -= 1
+            if not st.waiting:
+                st.idle_since = loop.time()
+            st.early.discard(self._ticket)
             if self._line is not None:
                 _leave_line(st, self._line)
                 self._line = None
 
-    async def _attempts(self, loop: _Loop, st: LocalSide) -> None:
+    async def _attempts(self, loop: _Loop, st: LocalSide) -> bool:
         """Ask the server until admitted, waiting between the attempts as it says."""
         gate, policy, logs = self._gate, self._policy, self._logs
         keys = [*st.keys, *logs]
-        args: list[Any] = [self._ticket, self._cap, self._lease_ms, gate._beat_ms]
+        args: list[Any] = [self._ticket, self._cap, self._lease_ms, gate._beat_ms, st.channel]
         for charge, hold in zip(self._charges, self._holds, strict=True):
             args += (charge.rule.limit, hold)
         deadline = None if policy.max_wait is None else loop.time() + policy.max_wait
-        # FIFO in this process: behind local admissions already waiting for these slots.
-        for name in logs:
-            if st.lines.get(name):
-                self._line = name
-                await self._queue_up(st, name, deadline)
-                break
+        # FIFO in this process: behind local admissions already waiting for these slots. A
+        # caller who would rather fail than wait asks the server first, for a true estimate.
+        waiting_lines = [name for name in logs if st.lines.get(name)]
+        if waiting_lines and policy.on_limit == "wait" and deadline is None:
+            await self._queue_up(st, waiting_lines[0], deadline)
         while True:
             before, self._dirty = self._dirty, True
             try:
@@ -223,7 +240,7 @@ class Admission:
                     self._dirty = before
                 raise
             if status == _ADMITTED:
-                return
+                return True
             if status == _REFUSED:
                 self._dirty = before  # a refusal takes nothing
                 await self._wait_for_rule(loop, st, value / 1000, which - 1, deadline)
@@ -233,7 +250,7 @@ class Admission:
                 _leave_line(st, self._line)
                 self._line = None
             if await self._await_grant(loop, st, deadline, which / 1000):
-                return
+                return False
             if deadline is not None and loop.time() >= deadline:
                 raise RateLimitedError(0.0, CONCURRENCY_RULE)
 
@@ -249,7 +266,7 @@ class Admission:
         if self._line != name:
             if self._line is not None:
                 _leave_line(st, self._line)
-            self._line = name
+                self._line = None
             if await self._queue_up(st, name, deadline):
                 return  # waited behind others: the window has moved on meanwhile
         if st.freed is None:
@@ -257,24 +274,30 @@ class Admission:
         await _nap(st.freed, min(wait, self._gate._poll))
 
     async def _queue_up(self, st: LocalSide, name: str, deadline: float | None) -> bool:
-        """Stand in the local line for ``name``; return True if others were ahead."""
+        """Stand in the local line for ``name``; return True if others were ahead.
+
+        Leaves the line again (and raises) when ``deadline`` passes or the wait is cancelled.
+        """
         line = st.lines.setdefault(name, deque())
-        fut = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        fut = loop.create_future()
         line.append(fut)
         if len(line) == 1:
             fut.set_result(None)
+            self._line = name
             return False
-        loop = asyncio.get_running_loop()
         timeout = None if deadline is None else max(deadline - loop.time(), 0.0)
         try:
             async with asyncio.timeout(timeout):
                 await fut
         except TimeoutError:
             _leave_line(st, name, fut)
-            raise RateLimitedError(0.0, self._charges[self._logs.index(name)].rule.name) from None
+            rule = self._charges[self._logs.index(name)].rule.name
+            raise RateLimitedError(0.0, rule) from None
         except BaseException:
             _leave_line(st, name, fut)
             raise
+        self._line = name
         return True
 
     async def _await_grant(
@@ -285,8 +308,12 @@ class Admission:
         The server is asked again after ``poll_interval`` in any case, and when the oldest
         lease runs out (``lease_end`` seconds from now: its holder may have died).
         """
-        if await self._gate._ensure_listener(st):
+        if self._ticket in st.early:  # handed over while the answer was on its way
+            return True
+        if await self._gate._ensure_listener(st, deadline):
             return False  # just subscribed: a grant published before then was missed
+        if self._ticket in st.early:
+            return True
         fut = st.grants[self._ticket] = loop.create_future()
         timeout = self._gate._poll
         if lease_end > 0:
@@ -317,7 +344,7 @@ class Admission:
         except GateUnavailableError as exc:
             log.warning("limits gate: could not renew a lease (%s)", exc)
             kept = 1  # try again next period; the lease may still be running
-        if not kept:
+        if not kept and self._state == "open":
             log.warning(
                 "limits gate: a request outlived its lease (%.0f s); its slot may be reused",
                 self._lease_ms / 1000,

@@ -17,8 +17,10 @@ key                        type       holds
                                       waiters), ``f`` (rule slots given back by a refund)
 =========================  =========  ==========================================================
 
-A ticket is ``<random>:<lease ms>:<cap>``: who holds or waits, and the two numbers a release
-needs to hand a freed slot to that waiter. A rule slot frees at ``completion + period +
+A ticket is ``<process>.<number>:<cap>``: who holds or waits, and the cap a release needs to
+know before it hands a freed slot to that waiter. A slot handed to a waiter lasts until the
+waiter's heartbeat deadline until the waiter claims it for its whole lease (at once when the
+wake-up message arrives, or at its next check). A rule slot frees at ``completion + period +
 margin``; while its request is in flight it frees at ``lease deadline + period + margin``, so a
 request whose process died counts as completed when its lease ran out, never as a free slot.
 A waiter queued for the cap holds its rule slots already (as the in-process gate does), scored
@@ -54,26 +56,56 @@ local function purge_queue(q, qd)
     redis.call('ZREM', qd, unpack(gone))
   end
 end
+-- Hand free cap slots to the queue's head, then the next, while the head's own cap allows
+-- (strict FIFO, as in the in-process gate), and publish who got one (but ``quiet``, the
+-- caller). Until its waiter claims it, a slot handed over lasts only until the waiter's
+-- heartbeat deadline: a waiter that died meanwhile frees it soon, not after a whole lease.
+local function grant_heads(inflight, q, qd, channel, quiet)
+  local granted = {}
+  while true do
+    local head = redis.call('ZRANGE', q, 0, 0)
+    if #head == 0 then break end
+    local cap = tonumber(string.match(head[1], ':(%d+)$'))
+    if redis.call('ZCARD', inflight) >= cap then break end
+    local claim = tonumber(redis.call('ZSCORE', qd, head[1]) or (now + 5000))
+    redis.call('ZREM', q, head[1])
+    redis.call('ZREM', qd, head[1])
+    redis.call('ZADD', inflight, claim, head[1])
+    keep(inflight, claim)
+    if head[1] ~= quiet then granted[#granted + 1] = head[1] end
+  end
+  if #granted > 0 then redis.call('PUBLISH', channel, 'g ' .. table.concat(granted, ' ')) end
+end
 """
 
 ADMIT: Final = (
     _PRELUDE
     + """
 -- KEYS: in, q, qd, seq, then one log per rule.
--- ARGV: ticket, cap, lease ms, queue heartbeat ms, then limit and hold ms per rule.
+-- ARGV: ticket, cap, lease ms, queue heartbeat ms, channel, then limit and hold ms per rule.
 -- Returns {1, 0, 0} admitted; {0, wait ms, rule index} refused by a rule (nothing taken);
 -- {2, places ahead, ms until the oldest lease ends} queued for the cap, holding the rule slots.
 local ticket = ARGV[1]
 local cap, lease, beat = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local channel = ARGV[5]
 local rules = #KEYS - 4
-if redis.call('ZSCORE', KEYS[1], ticket) then return {1, 0, 0} end  -- granted meanwhile
+local function take()  -- the slot in flight and the rule slots, for a whole lease from now
+  redis.call('ZADD', KEYS[1], now + lease, ticket)
+  keep(KEYS[1], now + lease)
+  for i = 1, rules do
+    local log, hold = KEYS[4 + i], tonumber(ARGV[5 + 2 * i])
+    redis.call('ZADD', log, now + lease + hold, ticket)
+    keep(log, now + lease + hold)
+  end
+  return {1, 0, 0}
+end
+if redis.call('ZSCORE', KEYS[1], ticket) then return take() end  -- handed a slot: claim it
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 purge_queue(KEYS[2], KEYS[3])
-local queued = redis.call('ZSCORE', KEYS[2], ticket)
-if not queued then
+if not redis.call('ZSCORE', KEYS[2], ticket) then
   local worst, which = -1, 0
   for i = 1, rules do
-    local log, limit = KEYS[4 + i], tonumber(ARGV[3 + 2 * i])
+    local log, limit = KEYS[4 + i], tonumber(ARGV[4 + 2 * i])
     redis.call('ZREMRANGEBYSCORE', log, '-inf', now)
     local n = redis.call('ZCARD', log)
     if redis.call('ZSCORE', log, ticket) then n = n - 1 end  -- this very admission, retried
@@ -84,40 +116,27 @@ if not queued then
     end
   end
   if which > 0 then return {0, math.ceil(worst), which} end
-end
-local inflight = redis.call('ZCARD', KEYS[1])
-local place = redis.call('ZCARD', KEYS[2])
-if queued then place = redis.call('ZRANK', KEYS[2], ticket) end
-if place < cap - inflight then
-  if queued then
-    redis.call('ZREM', KEYS[2], ticket)
-    redis.call('ZREM', KEYS[3], ticket)
+  if redis.call('ZCARD', KEYS[2]) == 0 and redis.call('ZCARD', KEYS[1]) < cap then
+    return take()
   end
-  redis.call('ZADD', KEYS[1], now + lease, ticket)
-  keep(KEYS[1], now + lease)
-  for i = 1, rules do
-    local log, hold = KEYS[4 + i], tonumber(ARGV[4 + 2 * i])
-    redis.call('ZADD', log, now + lease + hold, ticket)
-    keep(log, now + lease + hold)
-  end
-  return {1, 0, 0}
-end
-if not queued then
   redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[4]), ticket)
 end
+-- Queued (or still queued: this call is its heartbeat), holding the rule slots meanwhile.
 redis.call('ZADD', KEYS[3], now + beat, ticket)
 keep(KEYS[2], now + beat)
 keep(KEYS[3], now + beat)
 keep(KEYS[4], now + beat)
 for i = 1, rules do
-  local log, hold = KEYS[4 + i], tonumber(ARGV[4 + 2 * i])
+  local log, hold = KEYS[4 + i], tonumber(ARGV[5 + 2 * i])
   redis.call('ZADD', log, now + beat + lease + hold, ticket)
   keep(log, now + beat + lease + hold)
 end
+grant_heads(KEYS[1], KEYS[2], KEYS[3], channel, ticket)  -- slots a dead holder's lease freed
+if redis.call('ZSCORE', KEYS[1], ticket) then return take() end
 local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 local lease_end = 0
 if #oldest > 0 then lease_end = math.max(math.ceil(tonumber(oldest[2]) - now), 1) end
-return {2, place - math.max(cap - inflight, 0) + 1, lease_end}
+return {2, redis.call('ZRANK', KEYS[2], ticket), lease_end}
 """
 )
 
@@ -127,7 +146,7 @@ RELEASE: Final = (
 -- KEYS: in, q, qd, then one log per rule.
 -- ARGV: ticket, 's' (stamp the rule slots) or 'r' (give them back), channel, hold ms per rule.
 -- Frees the ticket's cap slot or queue place, then hands free cap slots to the queue, oldest
--- first, and publishes who got one. Returns how many waiters got a slot.
+-- first, and publishes who got one.
 local ticket, stamp, channel = ARGV[1], ARGV[2] == 's', ARGV[3]
 redis.call('ZREM', KEYS[1], ticket)
 redis.call('ZREM', KEYS[2], ticket)
@@ -143,22 +162,10 @@ for i = 4, #KEYS do
 end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 purge_queue(KEYS[2], KEYS[3])
-local granted = {}
-while true do
-  local head = redis.call('ZRANGE', KEYS[2], 0, 0)
-  if #head == 0 then break end
-  local lease, cap = string.match(head[1], ':(%d+):(%d+)$')
-  if redis.call('ZCARD', KEYS[1]) >= tonumber(cap) then break end
-  redis.call('ZREM', KEYS[2], head[1])
-  redis.call('ZREM', KEYS[3], head[1])
-  redis.call('ZADD', KEYS[1], now + tonumber(lease), head[1])
-  keep(KEYS[1], now + tonumber(lease))
-  granted[#granted + 1] = head[1]
-end
+grant_heads(KEYS[1], KEYS[2], KEYS[3], channel, '')
 fit(KEYS[1])
-if #granted > 0 then redis.call('PUBLISH', channel, 'g ' .. table.concat(granted, ' ')) end
 if freed then redis.call('PUBLISH', channel, 'f') end
-return #granted
+return 0
 """
 )
 

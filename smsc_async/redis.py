@@ -69,6 +69,7 @@ log = logging.getLogger("smsc_async")
 
 _Loop = asyncio.AbstractEventLoop
 _DEFAULT_LEASE: Final = 60.0  # seconds, for a request with no time bound of its own
+_LISTEN_IDLE: Final = 30.0  # seconds without a waiter before an account's channel is left
 
 
 def _positive(name: str, value: float, *, zero: bool = False) -> float:
@@ -321,12 +322,12 @@ class RedisGate:
         st = self._state(asyncio.get_running_loop(), account)
         in_flight, _queued = await self._run(self._stats, list(st.keys[:3]), [])
         live = 0
-        async with asyncio.timeout(self._redis_timeout * 10):
-            try:
+        try:
+            async with asyncio.timeout(self._redis_timeout * 10):
                 async for _ in self._client.scan_iter(match=f"{st.tag}*", count=1000):
                     live += 1
-            except (RedisError, OSError) as exc:
-                raise self._unavailable_error(exc) from exc
+        except (RedisError, OSError, TimeoutError) as exc:
+            raise self._unavailable_error(exc) from exc
         return GateStats(in_flight=int(in_flight), waiting=st.waiting, live_keys=live)
 
     # -- internals -------------------------------------------------------------------------
@@ -337,11 +338,11 @@ class RedisGate:
             accounts = self._states[loop] = {}
         st = accounts.get(account)
         if st is None:
-            st = accounts[account] = LocalSide(self._prefix, account)
+            st = accounts[account] = LocalSide(self._prefix, account, f"{self._me}.")
         return st
 
-    def _new_ticket(self, lease_ms: int, cap: int) -> str:
-        return f"{self._me}.{next(self._tickets):x}:{lease_ms}:{cap}"
+    def _new_ticket(self, cap: int) -> str:
+        return f"{self._me}.{next(self._tickets):x}:{cap}"
 
     def _unavailable_error(self, exc: BaseException) -> GateUnavailableError:
         reason = type(exc).__name__ if isinstance(exc, TimeoutError) else _scrubbed(exc, self)
@@ -373,20 +374,35 @@ class RedisGate:
         task.add_done_callback(self._background.discard)
 
     async def _listen(self, st: LocalSide) -> None:
-        """Follow the account's channel; reconnect after failures, with a growing pause."""
+        """Follow the account's channel while its admissions wait; reconnect after failures.
+
+        It stops once no admission of the account has waited for ``_LISTEN_IDLE`` seconds (the
+        next wait subscribes again), so an account that waited once holds no connection.
+        """
+        loop = asyncio.get_running_loop()
         pause = 0.05
-        while True:
+        while not self._closed:
             pubsub = self._client.pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.subscribe(st.channel)
                 st.subscribed.set()
                 pause = 0.05
-                while True:
-                    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=None)
-                    if message is not None and message.get("type") == "message":
-                        st.dispatch(message["data"])
+                while not self._closed:
+                    # A bounded read: older redis-py versions cut an unbounded one at the
+                    # socket timeout and reconnect, losing messages.
+                    message = await pubsub.get_message(
+                        ignore_subscribe_messages=True, timeout=self._redis_timeout / 2
+                    )
+                    if message is not None:
+                        if message.get("type") == "message":
+                            st.dispatch(message["data"])
+                    elif not st.waiting and loop.time() - st.idle_since > _LISTEN_IDLE:
+                        return
             except (RedisError, OSError) as exc:
-                log.debug("limits gate: the wake-up channel failed (%s); reconnecting", exc)
+                log.debug(
+                    "limits gate: the wake-up channel failed (%s); reconnecting",
+                    _scrubbed(exc, self),
+                )
             finally:
                 st.subscribed.clear()
                 with contextlib.suppress(RedisError, OSError):  # the connection is gone anyway
@@ -394,14 +410,18 @@ class RedisGate:
             await asyncio.sleep(pause)
             pause = min(pause * 2, self._poll)
 
-    async def _ensure_listener(self, st: LocalSide) -> bool:
+    async def _ensure_listener(self, st: LocalSide, deadline: float | None) -> bool:
         """Start following the channel; return True if it was not followed a moment ago."""
-        if st.subscribed.is_set():
+        if st.subscribed.is_set() or self._closed:
             return False
+        loop = asyncio.get_running_loop()
         if st.listener is None or st.listener.done():
-            st.listener = asyncio.get_running_loop().create_task(self._listen(st))
+            st.listener = loop.create_task(self._listen(st))
+        timeout = self._redis_timeout
+        if deadline is not None:
+            timeout = max(min(timeout, deadline - loop.time()), 0.0)
         try:
-            async with asyncio.timeout(self._redis_timeout):
+            async with asyncio.timeout(timeout):
                 await st.subscribed.wait()
         except TimeoutError:
             pass  # waiters poll meanwhile

@@ -14,6 +14,7 @@ import pytest
 import pytest_asyncio
 import redis.asyncio as aioredis
 
+import smsc_async.redis
 from smsc_async import GateUnavailableError, LocalGate, RateLimitedError, SMSCClient
 from smsc_async._limits import CONCURRENCY_RULE, Charge, Rule, WaitPolicy
 from smsc_async._redis_scripts import ADMIT
@@ -185,7 +186,7 @@ async def test_a_dead_holder_frees_the_cap_at_its_lease_and_counts_in_windows(
     log = f"{tag}r:test.rule:{b'k'.hex()}"
     admit = raw.register_script(ADMIT)
     keys = [f"{tag}in", f"{tag}q", f"{tag}qd", f"{tag}seq", log]
-    result = await admit(keys=keys, args=["dead:300:1", 1, 300, 5000, 1, 2000])
+    result = await admit(keys=keys, args=["dead:1", 1, 300, 5000, f"{tag}wake", 1, 2000])
     assert result == [1, 0, 0]
     started = time.monotonic()
     async with gate.admit(ACCOUNT, NO_RULES, WAIT, max_in_flight=1):
@@ -273,3 +274,118 @@ async def test_bad_numbers_are_refused(redis_server: RedisServer) -> None:
     with pytest.raises(ValueError, match="redis://") as info:
         RedisGate.from_url("http://user:pw-5@host/0")
     assert "pw-5" not in str(info.value)
+
+
+async def test_a_slot_handed_to_a_dead_waiter_comes_back_at_its_heartbeat(
+    gate: RedisGate, raw: aioredis.Redis, redis_prefix: str
+) -> None:
+    tag = f"{redis_prefix}{{{ACCOUNT}}}:"
+    keys = [f"{tag}in", f"{tag}q", f"{tag}qd", f"{tag}seq"]
+    admit = raw.register_script(ADMIT)
+    holder = gate.admit(ACCOUNT, NO_RULES, WAIT, max_in_flight=1)
+    await holder.__aenter__()
+    # A waiter of a process that then died: queued with a one-second heartbeat, never back.
+    dead = await admit(keys=keys, args=["dead:1", 1, 60_000, 1000, f"{tag}wake"])
+    assert dead[0] == 2
+    live = asyncio.create_task(_enter_and_leave(gate, NO_RULES))
+    await asyncio.sleep(0.1)
+    released = time.monotonic()
+    await holder.__aexit__(None, None, None)  # hands the slot to the dead waiter first
+    async with asyncio.timeout(10):
+        await live
+    # Its heartbeat (at most a second), not its 60-second lease.
+    assert time.monotonic() - released < 2.0
+
+
+async def test_a_small_cap_is_not_starved_by_larger_ones(gate: RedisGate) -> None:
+    stop = asyncio.Event()
+
+    async def busy() -> None:
+        while not stop.is_set():
+            async with gate.admit(ACCOUNT, NO_RULES, WAIT):
+                await asyncio.sleep(0.005)
+
+    crowd = [asyncio.create_task(busy()) for _ in range(30)]
+    try:
+        await asyncio.sleep(0.3)
+        started = time.monotonic()
+        async with gate.admit(ACCOUNT, NO_RULES, WaitPolicy(max_wait=3), max_in_flight=1):
+            waited = time.monotonic() - started
+    finally:
+        stop.set()
+        await asyncio.gather(*crowd)
+    assert waited < 1.0
+
+
+async def test_a_cancelled_waiter_in_a_rule_line_keeps_the_order(gate: RedisGate) -> None:
+    charge = Charge(rule(1, period=0.15), b"line")
+    order: list[str] = []
+
+    async def one(name: str) -> None:
+        async with gate.admit(ACCOUNT, (charge,), WAIT):
+            order.append(name)
+
+    tasks = {}
+    for name in "ABCD":
+        tasks[name] = asyncio.create_task(one(name))
+        await asyncio.sleep(0.02)
+    tasks["C"].cancel()
+    async with asyncio.timeout(10):
+        await asyncio.gather(*tasks.values(), return_exceptions=True)
+    assert order == ["A", "B", "D"]
+
+
+async def test_on_limit_raise_never_waits_behind_local_waiters(gate: RedisGate) -> None:
+    charge = Charge(rule(1, period=2.0), b"busy")
+    async with gate.admit(ACCOUNT, (charge,), WAIT):
+        pass
+    waiter = asyncio.create_task(_enter_and_leave(gate, (charge,)))
+    await asyncio.sleep(0.1)  # it waits in the local line for the window
+    started = time.monotonic()
+    with pytest.raises(RateLimitedError) as info:
+        async with gate.admit(ACCOUNT, (charge,), WaitPolicy(on_limit="raise")):
+            pass
+    assert time.monotonic() - started < 0.5
+    assert info.value.retry_after > 1.0
+    async with asyncio.timeout(5):
+        await waiter
+
+
+async def test_the_channel_is_left_when_idle_and_at_close(
+    redis_server: RedisServer,
+    redis_prefix: str,
+    raw: aioredis.Redis,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(smsc_async.redis, "_LISTEN_IDLE", 0.2)
+    channel = f"{redis_prefix}{{{ACCOUNT}}}:wake".encode()
+
+    async def subscribed() -> bool:
+        return channel in await raw.pubsub_channels()
+
+    async with RedisGate.from_url(redis_server.url, prefix=redis_prefix, redis_timeout=0.4) as gate:
+        holder = gate.admit(ACCOUNT, NO_RULES, WAIT, max_in_flight=1)
+        await holder.__aenter__()
+        waiter = asyncio.create_task(_enter_and_leave(gate, NO_RULES))
+        await asyncio.sleep(0.2)
+        assert await subscribed()  # a waiter listens for its slot
+        await holder.__aexit__(None, None, None)
+        await waiter
+        for _ in range(30):  # idle: the listener leaves within a read or two
+            if not await subscribed():
+                break
+            await asyncio.sleep(0.1)
+        assert not await subscribed()
+        # And a gate closed while its account waits leaves the channel too.
+        holder = gate.admit(ACCOUNT, NO_RULES, WAIT, max_in_flight=1)
+        await holder.__aenter__()
+        waiter = asyncio.create_task(_enter_and_leave(gate, NO_RULES))
+        await asyncio.sleep(0.2)
+        assert await subscribed()
+        await holder.__aexit__(None, None, None)
+        await waiter
+    for _ in range(10):  # the server drops a subscription when its connection closes
+        if not await subscribed():
+            break
+        await asyncio.sleep(0.05)
+    assert not await subscribed()
