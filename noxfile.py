@@ -93,13 +93,16 @@ def bench(session: nox.Session) -> None:
     """Benchmark the client against raw aiohttp on the emulator; print the tables.
 
     Per-request cost (posargs go to this one), a 1 GiB streamed export download, saturation,
-    limiter memory and import time, then bulk send and bulk status of 100,000 messages.
+    limiter memory and import time, bulk send and bulk status of 100,000 messages, then the
+    Redis gate: admission cost, windows against aiolimiter, Redis memory over a million keys.
     """
-    session.install(".")
+    session.install(".[redis]", *_group("redis-server"), *_group("aiolimiter"))
+    _check_redis_server(session)
     session.run("python", str(ROOT / "tests" / "bench" / "bench_requests.py"), *session.posargs)
     session.run("python", str(ROOT / "tests" / "bench" / "bench_exports.py"))
     session.run("python", str(ROOT / "tests" / "bench" / "bench_limits.py"))
     session.run("python", str(ROOT / "tests" / "bench" / "bench_bulk.py"))
+    session.run("python", str(ROOT / "tests" / "bench" / "bench_redis.py"))
 
 
 @nox.session(python=PYTHON)
@@ -107,7 +110,11 @@ def load(session: nox.Session) -> None:
     """Load and fault runs: 100,000 requests against the emulator with its rules on.
 
     One client and several clients of one login, then the same under injected faults; prints
-    error-9 answers, the most requests in flight, memory growth and duplicate sends.
+    error-9 answers, the most requests in flight, memory growth and duplicate sends. Then four
+    processes of one login on a shared RedisGate, and on per-process gates (posargs go to
+    bench_load.py only).
     """
-    session.install(".")
+    session.install(".[redis]", *_group("redis-server"))
+    _check_redis_server(session)
     session.run("python", str(ROOT / "tests" / "bench" / "bench_load.py"), *session.posargs)
+    session.run("python", str(ROOT / "tests" / "bench" / "bench_redis_load.py"))

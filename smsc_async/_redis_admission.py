@@ -234,7 +234,7 @@ class Admission:
         while True:
             before, self._dirty = self._dirty, True
             try:
-                status, value, which = await gate._run(gate._admit, keys, args)
+                status, value, which, *exact = await gate._run(gate._admit, keys, args)
             except GateUnavailableError as exc:
                 if not _maybe_ran(exc):
                     self._dirty = before
@@ -243,7 +243,8 @@ class Admission:
                 return True
             if status == _REFUSED:
                 self._dirty = before  # a refusal takes nothing
-                await self._wait_for_rule(loop, st, value / 1000, which - 1, deadline)
+                known = bool(exact and exact[0])
+                await self._wait_for_rule(loop, st, value / 1000, which - 1, deadline, known)
                 continue
             # Queued for the cap, holding the rule slots: the next in line may go on.
             if self._line is not None:
@@ -255,9 +256,20 @@ class Admission:
                 raise RateLimitedError(0.0, CONCURRENCY_RULE)
 
     async def _wait_for_rule(
-        self, loop: _Loop, st: LocalSide, wait: float, index: int, deadline: float | None
+        self,
+        loop: _Loop,
+        st: LocalSide,
+        wait: float,
+        index: int,
+        deadline: float | None,
+        exact: bool,
     ) -> None:
-        """Wait until a rule's window may have room (refused by rule ``index``), or raise."""
+        """Wait until a rule's window may have room (refused by rule ``index``), or raise.
+
+        An ``exact`` wait is slept through (a refund on the way wakes it early); otherwise the
+        slot awaited is still in flight and ``wait`` a lower bound, so the server is asked
+        again after ``poll_interval`` at most.
+        """
         if self._policy.on_limit == "raise" or (
             deadline is not None and loop.time() + wait > deadline
         ):
@@ -269,9 +281,11 @@ class Admission:
                 self._line = None
             if await self._queue_up(st, name, deadline):
                 return  # waited behind others: the window has moved on meanwhile
+        if exact and wait > self._gate._poll:
+            await self._gate._ensure_listener(st, deadline)  # refunds wake the long sleepers
         if st.freed is None:
             st.freed = loop.create_future()
-        await _nap(st.freed, min(wait, self._gate._poll))
+        await _nap(st.freed, wait if exact else min(wait, self._gate._poll))
 
     async def _queue_up(self, st: LocalSide, name: str, deadline: float | None) -> bool:
         """Stand in the local line for ``name``; return True if others were ahead.

@@ -83,8 +83,10 @@ ADMIT: Final = (
     + """
 -- KEYS: in, q, qd, seq, then one log per rule.
 -- ARGV: ticket, cap, lease ms, queue heartbeat ms, channel, then limit and hold ms per rule.
--- Returns {1, 0, 0} admitted; {0, wait ms, rule index} refused by a rule (nothing taken);
--- {2, places ahead, ms until the oldest lease ends} queued for the cap, holding the rule slots.
+-- Returns {1, 0, 0} admitted; {0, wait ms, rule index, exact} refused by a rule (nothing
+-- taken; exact 0 when the slot awaited is still in flight: it frees at its completion + hold,
+-- so the wait is a lower bound); {2, places ahead, ms until the oldest lease ends} queued for
+-- the cap, holding the rule slots.
 local ticket = ARGV[1]
 local cap, lease, beat = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local channel = ARGV[5]
@@ -103,7 +105,7 @@ if redis.call('ZSCORE', KEYS[1], ticket) then return take() end  -- handed a slo
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 purge_queue(KEYS[2], KEYS[3])
 if not redis.call('ZSCORE', KEYS[2], ticket) then
-  local worst, which = -1, 0
+  local worst, which, exact = -1, 0, 1
   for i = 1, rules do
     local log, limit = KEYS[4 + i], tonumber(ARGV[4 + 2 * i])
     redis.call('ZREMRANGEBYSCORE', log, '-inf', now)
@@ -111,11 +113,14 @@ if not redis.call('ZSCORE', KEYS[2], ticket) then
     if redis.call('ZSCORE', log, ticket) then n = n - 1 end  -- this very admission, retried
     if n >= limit then
       local nth = redis.call('ZRANGE', log, n - limit, n - limit, 'WITHSCORES')
-      local wait = math.max(tonumber(nth[2]) - now, 1)
-      if wait > worst then worst, which = wait, i end
+      local wait, known = math.max(tonumber(nth[2]) - now, 1), 1
+      if redis.call('ZSCORE', KEYS[1], nth[1]) then
+        wait, known = tonumber(ARGV[5 + 2 * i]), 0
+      end
+      if wait > worst then worst, which, exact = wait, i, known end
     end
   end
-  if which > 0 then return {0, math.ceil(worst), which} end
+  if which > 0 then return {0, math.ceil(worst), which, exact} end
   if redis.call('ZCARD', KEYS[2]) == 0 and redis.call('ZCARD', KEYS[1]) < cap then
     return take()
   end

@@ -168,8 +168,15 @@ _PHONE_SEPARATORS: Final = re.compile(r"[,;\r\n]")
 
 
 def new_message_id() -> str:
-    """Return a fresh client message id: 24 random hex characters (96 bits)."""
-    return secrets.token_hex(12)
+    """Return a fresh client message id: 24 random hex characters (96 bits), never all digits.
+
+    An id of digits only reads as a number at SMSC, and 24 digits are out of its range (one
+    random id in about 79,000 would be), so such a draw is made again.
+    """
+    while True:
+        value = secrets.token_hex(12)
+        if not value.isdigit():
+            return value
 
 
 def validate_message_id(value: object) -> int | str:
@@ -188,6 +195,11 @@ def validate_message_id(value: object) -> int | str:
     if not _ID_TEXT.fullmatch(value):
         raise ValueError(
             f"message id {value!r} is not valid: use 1 to 40 characters of A-Z a-z 0-9 . - _"
+        )
+    if value.isdigit() and not 1 <= int(value) <= 2_147_483_647:
+        raise ValueError(
+            f"message id {value!r} reads as a number out of SMSC's range: use 1..2147483647, "
+            "or put a letter in it"
         )
     return value
 

