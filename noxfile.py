@@ -44,7 +44,7 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def typecheck(session: nox.Session) -> None:
     """Run mypy --strict over the package, tests, examples and this file."""
-    session.install("-e", ".[cli,redis]", *_group("typing"))
+    session.install("-e", ".[cli,redis]", *_group("typing"), *_group("aiolimiter"))
     session.run("mypy", "--strict", "smsc_async", "tests", "examples", "noxfile.py")
 
 

@@ -224,7 +224,7 @@ async def test_no_password_or_key_in_redis(redis_server: RedisServer, redis_pref
 async def test_idle_identities_leave_nothing_behind(
     redis_server: RedisServer, redis_prefix: str
 ) -> None:
-    rule = Rule("test.identical", 3, period=0.3)
+    rule = Rule("test.identical", 3, period=2.0)
     raw = aioredis.from_url(redis_server.url)
 
     async def count() -> int:
@@ -243,7 +243,7 @@ async def test_idle_identities_leave_nothing_behind(
             for start in range(0, 3000, 500):
                 await asyncio.gather(*(one(i) for i in range(start, start + 500)))
             assert await count() >= 3000  # one log per identity while its window lasts
-            # Each log lives its window (0.3 s) and a second, not the 35 s of its lease.
+            # Each log lives its window (2 s) and a second, not the 35 s of its lease.
             for _ in range(100):  # ten seconds at most
                 if (left := await count()) == 0:
                     break
