@@ -18,6 +18,7 @@ import aiohttp
 
 from . import _endpoints as ep
 from ._api import Progress, Requester, decode_answer
+from ._env import client_arguments, env_configured
 from ._limits import MAX_IN_FLIGHT, Charge, Gate, LocalGate, Rule, WaitPolicy, charges_for
 from ._messaging import MessagingCommands
 from ._rules import CALLER_FIELDS
@@ -58,30 +59,6 @@ __all__ = ["Region", "SMSCClient"]
 log = logging.getLogger("smsc_async")
 
 T = TypeVar("T")
-
-ENV_LOGIN = "SMSC_LOGIN"
-"""The environment variable :meth:`SMSCClient.from_env` reads the login from."""
-ENV_PASSWORD = "SMSC_PASSWORD"  # noqa: S105 - a variable name, not a password
-"""The environment variable :meth:`SMSCClient.from_env` reads the password from."""
-ENV_APIKEY = "SMSC_APIKEY"
-"""The environment variable :meth:`SMSCClient.from_env` reads the API key from."""
-ENV_BASE_URL = "SMSC_BASE_URL"
-"""The environment variable :meth:`SMSCClient.from_env` reads the server root from."""
-ENV_REDIS_URL = "SMSC_REDIS_URL"
-"""The environment variable that gives :meth:`SMSCClient.from_env` a shared Redis gate."""
-
-
-def _gate_from_env(env: Mapping[str, str], options: Mapping[str, Any]) -> RedisGate | None:
-    """Make the Redis gate ``SMSC_REDIS_URL`` names, unless a gate is given or it is unset."""
-    url = env.get(ENV_REDIS_URL) or None
-    if url is None or "gate" in options:
-        return None
-    from .redis import RedisGate  # only now: redis-py is an optional extra
-
-    try:
-        return RedisGate.from_url(url, margin=options.get("rate_margin", 1.0))
-    except ValueError as exc:  # say which variable holds it (the message has no value)
-        raise ValueError(f"{ENV_REDIS_URL}: {exc}") from None
 
 
 class _AskerGone(Exception):
@@ -332,32 +309,8 @@ class SMSCClient(MessagingCommands, HistoryCommands, ServiceCommands, Requester)
                 never their values.
             ImportError: If ``SMSC_REDIS_URL`` is set and redis-py is not installed.
         """
-        env = os.environ if environ is None else environ
-        login, password, apikey, base_url = (
-            env.get(name) or None for name in (ENV_LOGIN, ENV_PASSWORD, ENV_APIKEY, ENV_BASE_URL)
-        )
-        if base_url is not None and "base_url" not in options:
-            try:
-                normalise_base_url(base_url)
-            except ValueError as exc:  # say which variable holds it (the message has no value)
-                raise ValueError(f"{ENV_BASE_URL}: {exc}") from None
-            options["base_url"] = base_url
-        if apikey is not None:
-            if login is not None:
-                raise ValueError(f"both {ENV_APIKEY} and {ENV_LOGIN} are set; unset one of them")
-        elif login is None and password is None:
-            raise ValueError(
-                f"no SMSC credentials: set {ENV_LOGIN} and {ENV_PASSWORD}, or {ENV_APIKEY}"
-            )
-        elif login is None or password is None:
-            missing = ENV_PASSWORD if password is None else ENV_LOGIN
-            raise ValueError(f"{missing} is not set; set {ENV_LOGIN} and {ENV_PASSWORD} together")
-        gate = _gate_from_env(env, options)
-        if gate is not None:
-            options["gate"] = gate
-        client = (
-            cls(apikey=apikey, **options) if apikey is not None else cls(login, password, **options)
-        )
+        kwargs, gate = client_arguments(os.environ if environ is None else environ, options)
+        client = cls(**kwargs)
         client._owned_gate = gate
         return client
 
@@ -373,8 +326,7 @@ class SMSCClient(MessagingCommands, HistoryCommands, ServiceCommands, Requester)
         Returns:
             ``True`` when ``SMSC_LOGIN`` or ``SMSC_APIKEY`` is set to a non-empty value.
         """
-        env = os.environ if environ is None else environ
-        return bool(env.get(ENV_LOGIN) or env.get(ENV_APIKEY))
+        return env_configured(os.environ if environ is None else environ)
 
     @property
     def base_urls(self) -> tuple[str, ...]:

@@ -56,7 +56,7 @@ try:
 except ImportError as exc:  # pragma: no cover - the extra is installed wherever this is tested
     raise ImportError('smsc_async.redis needs redis-py: pip install "smsc-async[redis]"') from exc
 
-from ._client import ENV_REDIS_URL
+from ._env import ENV_REDIS_URL
 from ._limits import MAX_IN_FLIGHT, Charge, Gate, GateStats, WaitPolicy
 from ._redis_admission import Admission, LocalSide
 from ._redis_scripts import ADMIT, RELEASE, RENEW, STATS

@@ -137,3 +137,17 @@ async def test_greeting_shows_the_period_only_when_it_is_not_a_minute() -> None:
     assert short.endswith("Ctrl-C stops it")
     unused = _parser().parse_args(["--rule-period", "2", "--no-rules"])
     assert "error-9 windows" not in _greeting(_emulator(unused))
+
+
+@pytest.mark.asyncio
+@pytest.mark.looptime
+async def test_clients_of_an_emulator_use_its_rule_period() -> None:
+    emu = Emulator(rule_period=2)
+    async with emu.serve(), emu.client() as smsc:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        for _ in range(11):  # 10 balance requests a window: the 11th waits for the next one
+            await smsc.get_balance()
+        waited = loop.time() - started
+    assert emu.errors_answered == {}
+    assert 2.0 < waited < 5.0  # the emulator's 2 s windows (+ the margin), not SMSC's minute

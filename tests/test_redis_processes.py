@@ -26,7 +26,7 @@ from smsc_async.emulator import Account, Emulator
 from smsc_async.redis import RedisGate
 
 from .conftest import LOGIN, PASSWORD, url_of
-from .redis_server import RedisServer
+from .redis_server import RedisServer, require_binary
 
 pytestmark = pytest.mark.asyncio
 
@@ -140,3 +140,41 @@ async def test_redis_restarted_mid_run(
         after = await smsc.send_sms("+79990000003", "after")
     ids = [m.id for m in emu.messages()]
     assert sorted(map(str, ids)) == sorted(str(r.id) for r in (first, during, after))
+
+
+async def test_a_stalled_or_refusing_redis_is_a_typed_error(redis_prefix: str) -> None:
+    server = RedisServer(require_binary(), password="right-pw-1")
+    server.start()
+    emu = Emulator()
+    try:
+        async with (
+            emu.serve(),
+            RedisGate.from_url(server.url, prefix=redis_prefix, redis_timeout=0.5) as gate,
+            SMSCClient(LOGIN, PASSWORD, base_url=url_of(emu), gate=gate) as smsc,
+        ):
+            await smsc.get_balance()
+            assert server.process is not None
+            server.process.send_signal(signal.SIGSTOP)  # alive, but answers nothing
+            try:
+                started = time.monotonic()
+                with pytest.raises(GateUnavailableError, match="did not answer"):
+                    await smsc.send_sms("+79990000001", "stalled")
+                assert time.monotonic() - started < 2.0  # bounded by redis_timeout
+            finally:
+                server.process.send_signal(signal.SIGCONT)
+            assert emu.request_count == 1
+            await smsc.send_sms("+79990000001", "after")  # and it goes on afterwards
+        # A Redis that refuses: a wrong password (never repeated in the error).
+        wrong = f"redis://:not-the-pw-42@127.0.0.1:{server.port}/0"
+        async with (
+            emu.serve(),
+            RedisGate.from_url(wrong, prefix=redis_prefix, redis_timeout=0.5) as gate,
+            SMSCClient(LOGIN, PASSWORD, base_url=url_of(emu), gate=gate) as smsc,
+        ):
+            with pytest.raises(GateUnavailableError) as info:
+                await smsc.get_balance()
+            assert "not-the-pw-42" not in str(info.value)
+            assert "right-pw-1" not in str(info.value)
+            assert emu.request_count == 2  # the balance and the send after the stall
+    finally:
+        server.close()

@@ -310,8 +310,8 @@ class Emulator(
 
         The emulator must be serving (the client takes :attr:`base_url`). Clients made here
         share the limits gate's windows with each other only, so a later emulator that gets
-        this one's port does not inherit them. Their gate counts SMSC's minute whatever
-        :attr:`rule_period` is (stricter than a shorter period, so never refused by its windows)::
+        this one's port does not inherit them. Their rule windows are the emulator's
+        :attr:`rule_period` unless ``rule_period`` is given::
 
             async with emu.serve(), emu.client() as smsc:
                 await smsc.send_sms("+79991234567", "Hello")
@@ -333,6 +333,8 @@ class Emulator(
         if self.base_url is None:
             raise RuntimeError("the emulator is not serving; call it inside 'async with serve()'")
         account = self._store.accounts[self._default_login if login is None else login].account
+        if self.rule_period != WINDOW_SECONDS:
+            options.setdefault("rule_period", self.rule_period)
         if "gate" not in options:
             # The gate keys an account by host, port and login; this emulator's clients share
             # a scope of their own, so an emulator that later gets the same port starts clean.
