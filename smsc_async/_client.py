@@ -8,7 +8,6 @@ import dataclasses
 import functools
 import hashlib
 import logging
-import math
 import os
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from types import TracebackType
@@ -21,6 +20,7 @@ from ._api import Progress, Requester, decode_answer
 from ._env import client_arguments, env_configured
 from ._limits import MAX_IN_FLIGHT, Charge, Gate, LocalGate, Rule, WaitPolicy, charges_for
 from ._messaging import MessagingCommands
+from ._numbers import client_timeout, count, seconds
 from ._rules import CALLER_FIELDS
 from ._servers import Region, account_key, default_backups, normalise_base_url
 from ._transport import (
@@ -93,8 +93,9 @@ class SMSCClient(MessagingCommands, HistoryCommands, ServiceCommands, Requester)
         backup_urls: Server roots tried in turn on connection failures; by default ``www2.``
             of SMSC's own hosts, none for other hosts.
         session: An ``aiohttp.ClientSession`` to borrow; the client never closes it.
-        timeout: Seconds (or an ``aiohttp.ClientTimeout``) for one request, applied inside the
-            gate, so time spent waiting for a limit does not eat it.
+        timeout: Seconds (or an ``aiohttp.ClientTimeout`` that sets ``total`` or
+            ``sock_read``) for one request, applied inside the gate, so time spent waiting for a
+            limit does not eat it. Always positive and finite: a request never waits forever.
         max_retries: Retries of a read after the first attempt.
         retry_backoff: Base of the exponential backoff in seconds; 0 turns pauses off.
         retry_backoff_cap: Longest pause between retries.
@@ -114,6 +115,12 @@ class SMSCClient(MessagingCommands, HistoryCommands, ServiceCommands, Requester)
         reconcile_delay: Seconds to wait before that check.
         message_id_factory: Makes client message ids; by default 24 random hex characters.
         max_body: Largest answer read into memory, in bytes.
+
+    Raises:
+        ValueError: A number out of its range: a duration that is zero (where zero would switch
+            it off), negative, NaN or infinite, a count out of bounds; or bad credentials or
+            ``base_url``. The message names the argument and never repeats a secret.
+        TypeError: A number of the wrong type (``True`` is not a count).
     """
 
     def __init__(
@@ -152,14 +159,19 @@ class SMSCClient(MessagingCommands, HistoryCommands, ServiceCommands, Requester)
                 raise ValueError("give login and password (or apikey=...)")
             psw = hashlib.md5(password.encode()).hexdigest() if md5_password else password  # noqa: S324 - SMSC's own scheme
             self._auth = {"login": login, "psw": psw}
-        if not 1 <= max_in_flight <= MAX_IN_FLIGHT:
-            raise ValueError(f"max_in_flight must be 1..{MAX_IN_FLIGHT}, got {max_in_flight}")
-        if max_retries < 0:
-            raise ValueError("max_retries must be 0 or more")
+        # Every number first: one that is off would switch a protection off.
+        count("max_in_flight", max_in_flight, least=1, most=MAX_IN_FLIGHT)
+        count("max_retries", max_retries, least=0)
+        count("max_body", max_body, least=1)
+        retry_backoff = seconds("retry_backoff", retry_backoff, zero=True, example="0.5")
+        retry_backoff_cap = seconds("retry_backoff_cap", retry_backoff_cap, zero=True)
+        rate_margin = seconds("rate_margin", rate_margin, zero=True, example="1.0")
+        reconcile_delay = seconds("reconcile_delay", reconcile_delay, zero=True, example="1.0")
         if on_limit not in ("wait", "raise"):
             raise ValueError("on_limit must be 'wait' or 'raise'")
-        if max_wait is not None and max_wait < 0:
-            raise ValueError("max_wait must be 0 or more seconds")
+        if max_wait is not None:
+            max_wait = seconds("max_wait", max_wait, zero=True, example="None for no bound")
+        request_timeout = client_timeout(timeout)
         root, host = normalise_base_url(base_url)
         backups = (
             default_backups(root, host)
@@ -170,21 +182,13 @@ class SMSCClient(MessagingCommands, HistoryCommands, ServiceCommands, Requester)
         self._roots = (root, *backups)
         # The limits are SMSC's per login and server, whatever the spelling of the server.
         self._account = account_key(root, login, apikey)
-        if rule_period is not None and not (rule_period > 0 and math.isfinite(rule_period)):
-            raise ValueError(
-                f"rule_period must be a positive number of seconds, got {rule_period!r}"
-            )
-        self._rule_period = None if rule_period is None else float(rule_period)
+        self._rule_period = None if rule_period is None else seconds("rule_period", rule_period)
         self._periodic: dict[Rule, Rule] = {}  # SMSC's rules with rule_period instead
         self._borrowed = session
         self._session: aiohttp.ClientSession | None = None
         self._transport: Transport | None = None
         self._state: Literal["new", "open", "closed"] = "new"
-        self._timeout = (
-            timeout
-            if isinstance(timeout, aiohttp.ClientTimeout)
-            else aiohttp.ClientTimeout(total=timeout, connect=min(10.0, timeout))
-        )
+        self._timeout = request_timeout
         self._max_retries = max_retries
         self._backoff = (retry_backoff, retry_backoff_cap)
         self._max_in_flight = max_in_flight
