@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Literal, Unpack
+from typing import Final, Literal, Unpack
 
 import msgspec
 
@@ -32,11 +33,13 @@ from .params import (
     MessageKind,
     SendOptions,
     Voice,
+    check_recipients,
     check_text,
     encode_list,
     encode_send_options,
     join_phones,
     validate_message_id,
+    validate_status_id,
 )
 
 __all__ = ["MessagingCommands"]
@@ -86,16 +89,23 @@ def _read_attachment(item: Attachment) -> tuple[str, bytes]:
     raise TypeError("an attachment must be a pathlib.Path or a (filename, bytes) pair")
 
 
+# The recipient of a message as sent: a number, an e-mail address, a Telegram nickname or #ID.
+_RECIPIENT: Final = re.compile(r"[\w@#+.\-() ]{1,100}")
+
+
 def _status_fields(id: object, phone: object, all: object) -> dict[str, str]:
-    if isinstance(id, bool) or not isinstance(id, int | str) or not str(id).strip():
-        raise ValueError(f"id must be a message id (int or str), got {id!r}")
+    if isinstance(id, str | int) and not isinstance(id, bool) and "," in str(id):
+        raise ValueError("one id and one phone here; use get_statuses() for several messages")
+    checked_id = validate_status_id(id)
     if not isinstance(phone, str) or not phone.strip():
         raise ValueError(f"phone must be the recipient of the message, got {phone!r}")
-    if "," in str(id) or "," in phone:
+    if "," in phone:
         raise ValueError("one id and one phone here; use get_statuses() for several messages")
     if all not in (0, 1, 2):
         raise ValueError(f"all must be 0, 1 or 2, got {all!r}")
-    fields = {"id": str(id).strip(), "phone": phone.strip()}
+    if not _RECIPIENT.fullmatch(phone.strip()):
+        raise ValueError(f"phone {phone!r} is not the recipient of a message")
+    fields = {"id": checked_id, "phone": phone.strip()}
     if all:
         fields["all"] = str(all)
     return fields
@@ -139,8 +149,10 @@ class MessagingCommands(Requester):
         extra: Mapping[str, str] | None = None,
         files: Sequence[Attachment] = (),
     ) -> SendResult:
-        fields = encode_send_options(options)
+        fields = encode_send_options(options, kind=kind)
         recipients = join_phones(phones)
+        if not (extra and "bot" in extra):  # a bot's recipients are its own (e.g. nicknames)
+            check_recipients(recipients, kind)
         fields.update(phones=recipients, mes=check_text(message, kind))
         fields.update(kind.flags)
         if extra:
@@ -620,8 +632,9 @@ class MessagingCommands(Requester):
             TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: no usable
                 answer, or the gate would wait too long (as for every request).
         """
-        fields = encode_send_options(options, cost_only=True)
-        fields.update(phones=join_phones(phones), mes=check_text(message, kind), **kind.flags)
+        fields = encode_send_options(options, cost_only=True, kind=kind)
+        recipients = check_recipients(join_phones(phones), kind)
+        fields.update(phones=recipients, mes=check_text(message, kind), **kind.flags)
         return await self._request(ep.SEND_COST, fields)
 
     async def get_batch_cost(

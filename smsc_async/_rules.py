@@ -107,9 +107,7 @@ class WaitPolicy:
     def __post_init__(self) -> None:
         if self.on_limit not in ("wait", "raise"):
             raise ValueError(f"on_limit must be 'wait' or 'raise', got {self.on_limit!r}")
-        if self.max_wait is not None and not (
-            self.max_wait >= 0 and math.isfinite(self.max_wait)
-        ):
+        if self.max_wait is not None and not (self.max_wait >= 0 and math.isfinite(self.max_wait)):
             raise ValueError(
                 f"max_wait must be None (no bound) or a finite number of seconds >= 0, "
                 f"got {self.max_wait!r}"

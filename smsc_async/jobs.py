@@ -195,7 +195,7 @@ def _add_fields(
     refused = sorted(_NOT_FOR_MAILINGS & options.keys())
     if refused:
         raise TypeError(f"option(s) {', '.join(refused)} do not apply to a mailing")
-    fields = encode_send_options(options)
+    fields = encode_send_options(options, kind=kind)
     fields.update(name=check_str(name, "name"), phones=check_recipients(phones, "phones"))
     fields.update(kind.flags)
     template = None if template_id is None else check_id(template_id, "template_id")

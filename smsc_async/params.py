@@ -179,6 +179,107 @@ def new_message_id() -> str:
             return value
 
 
+def check_unicode(name: str, value: str) -> str:
+    """Refuse a text that cannot be sent as UTF-8 (a lone surrogate), before any request.
+
+    Raises:
+        ValueError: naming the position of the first character that cannot be encoded.
+    """
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(
+            f"{name} holds a character that is not text (a lone surrogate, "
+            f"U+{ord(value[exc.start]):04X} at position {exc.start}); remove it or decode the "
+            "text properly"
+        ) from None
+    return value
+
+
+# A recipient of a phone kind: digits with an optional "+" and the usual separators, or a
+# contact group "G<number>" (smsc-api.md §5.1, `phones`).
+_PHONE_RECIPIENT: Final = re.compile(r"\+?(?=[^0-9]*[0-9])[0-9(][0-9 ()\-.]*|[Gg][0-9]+")
+_EMAIL_RECIPIENT: Final = re.compile(r"[^@\s]+@[^@\s]+|[Gg][0-9]+")
+_ANY_RECIPIENT: Final = frozenset({"tg", "soc"})  # Telegram nicknames and #IDs; networks' ids
+
+
+def check_recipients(recipients: str, kind: MessageKind) -> str:
+    """Check each recipient of a joined list for ``kind`` and return the list.
+
+    Phone kinds take numbers (``+`` optional, spaces, dashes, dots and brackets allowed) or a
+    contact group ``G<number>``; e-mail takes addresses; Telegram and social networks take what
+    SMSC resolves itself (nicknames, ``#ID``).
+
+    Raises:
+        ValueError: naming the first recipient that cannot be one.
+    """
+    if kind.value in _ANY_RECIPIENT:
+        return recipients
+    pattern = _EMAIL_RECIPIENT if kind is MessageKind.EMAIL else _PHONE_RECIPIENT
+    for item in recipients.split(","):
+        if not pattern.fullmatch(item):
+            what = "an e-mail address" if kind is MessageKind.EMAIL else "a phone number"
+            raise ValueError(f"recipient {item!r} is not {what} (or a group G<number>)")
+    return recipients
+
+
+# Sender names on handsets: up to 11 Latin letters, digits, spaces and symbols, or up to 15
+# digits (smsc-api.md §5.1, `sender`); "" or "." switch the account's default off.
+_SENDER_TEXT: Final = re.compile(r"[\x20-\x7e]{1,11}")
+_SENDER_DIGITS: Final = re.compile(r"\+?[0-9]{1,15}")
+_SENDER_OTHER_MAX: Final = 64  # messengers' sender names: not documented; a generous bound
+
+
+def check_sender(sender: str, kind: MessageKind) -> str:
+    """Check a ``sender`` option against SMSC's rules for ``kind`` and return it.
+
+    Raises:
+        ValueError: saying what a sender of this kind may hold.
+    """
+    check_unicode("sender", sender)
+    if any(ch < " " or ch == "\x7f" for ch in sender):
+        raise ValueError("sender holds a control character (a line break?); remove it")
+    if sender in ("", "."):
+        return sender
+    if kind is MessageKind.EMAIL:
+        if not _EMAIL_RECIPIENT.fullmatch(sender):
+            raise ValueError(f"sender of an e-mail must be an e-mail address, got {sender!r}")
+    elif kind.value in _ANY_RECIPIENT or kind in (MessageKind.VIBER, MessageKind.WHATSAPP):
+        if len(sender) > _SENDER_OTHER_MAX:
+            raise ValueError(f"sender has {len(sender)} characters; at most {_SENDER_OTHER_MAX}")
+    elif not (_SENDER_DIGITS.fullmatch(sender) or _SENDER_TEXT.fullmatch(sender)):
+        raise ValueError(
+            f"sender {sender!r} is not a sender name: up to 11 Latin letters, digits, spaces "
+            "and symbols, or up to 15 digits"
+        )
+    return sender
+
+
+_ID_LIMIT: Final = 2**63 - 1  # SMSC's own ids may pass 32 bits; a status id stays under 64
+
+
+def validate_status_id(value: object) -> str:
+    """Check the id of a message to look up (yours or SMSC's) and return it as sent.
+
+    Raises:
+        TypeError: not an int or a str.
+        ValueError: not a positive number below 2**63 nor 1 to 40 of A-Z a-z 0-9 . - _.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise TypeError(f"id must be a message id (int or str), not {type(value).__name__}")
+    text = str(value).strip()
+    if isinstance(value, int) or re.fullmatch(r"[+-]?[0-9]+", text):  # a number, as SMSC reads it
+        if not 1 <= int(text) <= _ID_LIMIT:
+            raise ValueError(f"id {value!r} is out of range: a message id is 1 or more")
+        return text
+    if not _ID_TEXT.fullmatch(text):
+        raise ValueError(
+            f"id {value!r} is not a message id: use a number or 1 to 40 characters of "
+            "A-Z a-z 0-9 . - _"
+        )
+    return text
+
+
 def validate_message_id(value: object) -> int | str:
     """Check a client message id and return it.
 
@@ -248,6 +349,7 @@ def check_text(message: object, kind: MessageKind) -> str:
     """
     if not isinstance(message, str):
         raise TypeError(f"message must be a str, not {type(message).__name__}")
+    check_unicode("message", message)
     if kind in _NO_TEXT:
         return message
     if not message:
@@ -270,7 +372,15 @@ def _encode_time(value: object) -> str:
     if isinstance(value, datetime):
         if value.tzinfo is not None and value.utcoffset() is not None:
             # "0<unix time>" names an instant, so no zone is involved.
-            return f"0{math.floor(value.timestamp())}"
+            stamp = math.floor(value.timestamp())
+            if stamp < 0:
+                raise ValueError(f"time {value.isoformat()} is before 1970; give a later time")
+            return f"0{stamp}"
+        if not 2000 <= value.year <= 2099:  # SMSC's DD.MM.YY has a two-digit year
+            raise ValueError(
+                f"time {value.isoformat()} is outside 2000-2099; give an aware datetime or a "
+                "later time"
+            )
         return value.strftime("%d.%m.%y %H:%M")
     if isinstance(value, timedelta):
         minutes = _whole_minutes(value, "time")
@@ -344,13 +454,14 @@ def _text_option(options: Mapping[str, object], name: str) -> str:
 
 
 def encode_send_options(
-    options: Mapping[str, object], *, cost_only: bool = False
+    options: Mapping[str, object], *, cost_only: bool = False, kind: MessageKind = MessageKind.SMS
 ) -> dict[str, str]:
     """Check :class:`SendOptions` and encode them into send.php fields.
 
     Args:
         options: The keyword options a send method received.
         cost_only: Encoding for a cost request (``with_cost``/``with_balance`` are refused).
+        kind: The kind of message, whose rules the ``sender`` must follow.
 
     Returns:
         The send.php fields, without ``id`` (the caller handles message ids).
@@ -363,7 +474,9 @@ def encode_send_options(
     fields: dict[str, str] = {}
     for name in ("sender", "fileurl", "userip", "imgcode", "pp"):
         if name in options:
-            fields[name] = _text_option(options, name)
+            fields[name] = check_unicode(name, _text_option(options, name))
+    if "sender" in fields:
+        check_sender(fields["sender"], kind)
     for name in ("tinyurl", "op", "err"):
         if name in options:
             fields[name] = _encode_flag(options, name)
