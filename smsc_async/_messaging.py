@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal, Unpack
 
@@ -93,6 +95,25 @@ def _read_attachment(item: Attachment) -> tuple[str, bytes]:
 _RECIPIENT: Final = re.compile(r"[\w@#+.\-() ]{1,100}")
 
 
+RECONCILE_CLOCK_SKEW: Final = 30.0
+"""Seconds SMSC's clock may be behind this host's before a message found under a send's id
+counts as an older one. SMSC stamps a message when it accepts it, after the attempt began, so
+only clock skew can put it earlier; an identical send cannot repeat within a minute (SMSC's rule),
+so a message of the same text under the same id this close is this send. (Gap: what
+``send_timestamp`` holds for a scheduled message is not documented; a later time passes.)"""
+
+
+@dataclass(frozen=True, slots=True)
+class _Attempt:
+    """What a send knew when its answer was lost: enough to recognise its message."""
+
+    message_id: int | str
+    own_id: bool  # the caller gave the id (it may be reused); generated ids are random
+    at: float  # wall time when the attempt began
+    recipient: str | None
+    expected_text: str | None
+
+
 def _status_fields(id: object, phone: object, all: object) -> dict[str, str]:
     if isinstance(id, str | int) and not isinstance(id, bool) and "," in str(id):
         raise ValueError("one id and one phone here; use get_statuses() for several messages")
@@ -168,11 +189,13 @@ class MessagingCommands(Requester):
         expected_text: str | None,
         files: Sequence[Attachment] = (),
     ) -> SendResult:
-        raw_id = options["id"] if "id" in options else self._new_id()
+        own_id = "id" in options
+        raw_id = options["id"] if own_id else self._new_id()
         message_id = validate_message_id(raw_id)
         fields["id"] = str(message_id)
         loaded = await asyncio.to_thread(_read_attachments, files) if files else []
         progress = Progress()
+        attempted_at = time.time()
         try:
             try:
                 body = await self._post(ep.SEND, fields, loaded, progress)
@@ -180,7 +203,8 @@ class MessagingCommands(Requester):
             except (TransportError, HTTPStatusError, ResponseDecodeError) as exc:
                 if isinstance(exc, TransportError) and not exc.request_sent:
                     raise  # surely never reached SMSC: the caller may simply send again
-                return await self._reconcile_send(message_id, recipient, expected_text, fields, exc)
+                attempt = _Attempt(message_id, own_id, attempted_at, recipient, expected_text)
+                return await self._reconcile_send(attempt, fields, exc)
         except asyncio.CancelledError as exc:
             if progress.started:
                 # The caller's cancellation must not lose the one handle on the message.
@@ -197,13 +221,20 @@ class MessagingCommands(Requester):
         return result
 
     async def _reconcile_send(
-        self,
-        message_id: int | str,
-        recipient: str | None,
-        expected_text: str | None,
-        fields: Mapping[str, str],
-        cause: SMSCError,
+        self, attempt: _Attempt, fields: Mapping[str, str], cause: SMSCError
     ) -> SendResult:
+        """Find out through status.php whether a send whose answer was lost took effect.
+
+        The message counts as sent only when status.php knows it under this id and nothing
+        says it is another message: a different text (where the kind keeps it), or a send time
+        before this attempt (an id used before; SMSC keeps ids as given, not unique). Anything
+        ambiguous raises :class:`SendOutcomeUnknownError`.
+        """
+        message_id, recipient, expected_text = (
+            attempt.message_id,
+            attempt.recipient,
+            attempt.expected_text,
+        )
         phones = fields.get("phones", "") or "list"
         if not self._reconcile or recipient is None:
             raise SendOutcomeUnknownError(message_id, phones) from cause
@@ -225,6 +256,19 @@ class MessagingCommands(Requester):
         ):
             raise SendOutcomeUnknownError(
                 message_id, phones, checked=True, reason="SMSC has another text under this id"
+            ) from cause
+        sent_at = status.send_timestamp
+        if sent_at is None and attempt.own_id:
+            # A caller's id may be an old message's: without a send time nothing tells them apart.
+            raise SendOutcomeUnknownError(
+                message_id, phones, checked=True, reason="SMSC does not say when it was sent"
+            ) from cause
+        if sent_at is not None and sent_at < attempt.at - RECONCILE_CLOCK_SKEW:
+            raise SendOutcomeUnknownError(
+                message_id,
+                phones,
+                checked=True,
+                reason="SMSC has an older message under this id",
             ) from cause
         return SendResult(id=message_id, reconciled=True)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import time
 from collections.abc import AsyncIterator
 
 import pytest
@@ -340,3 +341,27 @@ async def test_cancelled_while_waiting_at_the_gate_adds_no_note(
 def test_decode_error_class_keeps_prefix() -> None:
     err = ResponseDecodeError("bad", script="send.php", body_prefix=b"x" * 500)
     assert len(err.body_prefix) == 200
+
+
+@pytest.mark.asyncio
+async def test_reconcile_does_not_confirm_an_older_message_under_a_reused_id() -> None:
+    # SMSC's clock an hour behind: the message found under the id is an hour older than the
+    # attempt, so it cannot be this send (transliteration keeps the texts from being compared).
+    emulator = Emulator(clock_start=time.time() - 3600)
+    async with emulator.serve(), emulator.client(retry_backoff=0, reconcile_delay=0) as c:
+        await c.send_sms(PHONE, "first", id="order-7", translit=True)
+        emulator.faults.drop(1, script="send.php", after_processing=False)
+        with pytest.raises(SendOutcomeUnknownError) as info:
+            await c.send_sms(PHONE, "second", id="order-7", translit=True)
+    assert info.value.checked
+    assert "older message" in str(info.value)
+    assert emulator.sends_accepted() == 1
+
+
+@pytest.mark.asyncio
+async def test_reconcile_confirms_a_send_of_this_moment_under_a_callers_id(
+    client: SMSCClient, emulator: Emulator
+) -> None:
+    emulator.faults.drop(1, script="send.php", after_processing=True)
+    sent = await client.send_sms(PHONE, "now", id="order-8", translit=True)
+    assert sent.reconciled
