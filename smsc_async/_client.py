@@ -9,7 +9,7 @@ import functools
 import hashlib
 import logging
 import os
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Self, TypeVar
 
@@ -115,6 +115,8 @@ class SMSCClient(MessagingCommands, HistoryCommands, ServiceCommands, Requester)
         reconcile_delay: Seconds to wait before that check.
         message_id_factory: Makes client message ids; by default 24 random hex characters.
         max_body: Largest answer read into memory, in bytes.
+        close_grace: Seconds :meth:`aclose` waits for requests in flight before it closes the
+            session under them (0: at once). See :meth:`aclose`.
 
     Raises:
         ValueError: A number out of its range: a duration that is zero (where zero would switch
@@ -147,6 +149,7 @@ class SMSCClient(MessagingCommands, HistoryCommands, ServiceCommands, Requester)
         reconcile_delay: float = 1.0,
         message_id_factory: Callable[[], int | str] | None = None,
         max_body: int = DEFAULT_MAX_BODY,
+        close_grace: float = 5.0,
     ) -> None:
         if apikey is not None:
             if login is not None or password is not None:
@@ -167,6 +170,7 @@ class SMSCClient(MessagingCommands, HistoryCommands, ServiceCommands, Requester)
         retry_backoff_cap = seconds("retry_backoff_cap", retry_backoff_cap, zero=True)
         rate_margin = seconds("rate_margin", rate_margin, zero=True, example="1.0")
         reconcile_delay = seconds("reconcile_delay", reconcile_delay, zero=True, example="1.0")
+        self._close_grace = seconds("close_grace", close_grace, zero=True, example="5.0")
         if on_limit not in ("wait", "raise"):
             raise ValueError("on_limit must be 'wait' or 'raise'")
         if max_wait is not None:
@@ -187,7 +191,9 @@ class SMSCClient(MessagingCommands, HistoryCommands, ServiceCommands, Requester)
         self._borrowed = session
         self._session: aiohttp.ClientSession | None = None
         self._transport: Transport | None = None
-        self._state: Literal["new", "open", "closed"] = "new"
+        self._state: Literal["new", "open", "closing", "closed"] = "new"
+        self._active = 0  # requests between the gate and their answer (and their retries)
+        self._idle: asyncio.Event | None = None  # set when the last one ends while closing
         self._timeout = request_timeout
         self._max_retries = max_retries
         self._backoff = (retry_backoff, retry_backoff_cap)
@@ -371,9 +377,32 @@ class SMSCClient(MessagingCommands, HistoryCommands, ServiceCommands, Requester)
     async def aclose(self) -> None:
         """Close the client and the session it created (never a borrowed one). Idempotent.
 
-        A gate the client made itself (``SMSC_REDIS_URL`` in :meth:`from_env`) is closed too.
+        Work in flight is not lost. New calls are refused at once (``RuntimeError``), and the
+        requests already under way get ``close_grace`` seconds (5 by default) to finish with
+        their answers. Then the session the client created is closed under the rest:
+
+        - a send that may have reached SMSC raises
+          :class:`~smsc_async.errors.SendOutcomeUnknownError` with its message id (it is
+          never re-sent, nor checked through status.php, since the client is closing);
+        - a request still waiting at the limits gate, a retry not yet made and a read in
+          flight raise a :class:`~smsc_async.errors.TransportError`
+          (:class:`~smsc_async.errors.ConnectError` when nothing was sent).
+
+        A borrowed session is not closed: its requests run on until they end or time out, and
+        end the same way. A gate the client made itself (``SMSC_REDIS_URL`` in
+        :meth:`from_env`) is closed too.
         """
         if self._state == "closed":
+            return
+        if self._state == "open":
+            self._state = "closing"
+            if self._active:
+                self._idle = asyncio.Event()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self._close_grace):
+                        await self._idle.wait()
+        now: str = self._state  # (re-read: another aclose() may have finished meanwhile)
+        if now == "closed":
             return
         session, self._session, self._transport = self._session, None, None
         self._state = "closed"
@@ -399,11 +428,28 @@ class SMSCClient(MessagingCommands, HistoryCommands, ServiceCommands, Requester)
     # -- the one request path --------------------------------------------------------------
 
     def _require_transport(self) -> Transport:
-        if self._transport is None:
-            if self._state == "closed":
+        if self._state != "open" or self._transport is None:
+            if self._state in ("closing", "closed"):
                 raise RuntimeError("SMSCClient is closed; create a new one")
             raise RuntimeError("SMSCClient is not open: use 'async with SMSCClient(...)' first")
         return self._transport
+
+    @contextlib.contextmanager
+    def _counted(self) -> Iterator[None]:
+        """Count a request as under way, so that aclose() waits for it (see there)."""
+        self._active += 1
+        try:
+            yield
+        finally:
+            self._active -= 1
+            if not self._active and self._idle is not None:
+                self._idle.set()
+
+    def _closed_error(self, url: str, *, sent: bool) -> TransportError:
+        """The error of a request the client's closing cut short (``sent``: it may have left)."""
+        if sent:
+            return TransportError("the client was closed while the request was in flight", url=url)
+        return ConnectError("the client was closed before the request was sent", url=url)
 
     def _prepared(
         self, endpoint: ep.Endpoint[Any], fields: Mapping[str, str]
@@ -486,18 +532,29 @@ class SMSCClient(MessagingCommands, HistoryCommands, ServiceCommands, Requester)
         transport = self._require_transport()
         charges, body = self._prepared(endpoint, fields)
         attempt = 0
-        while True:
-            try:
-                async with self._slot(charges, policy):
-                    if progress is not None:
-                        progress.started = True
-                    return await transport.post(self._url(endpoint, attempt), _form(body, files))
-            except (TransportError, HTTPStatusError) as exc:
-                attempt += 1
-                delay = self._retry_delay(endpoint, exc, attempt)
-                if delay is None:
-                    raise
-                await sleep(delay)
+        with self._counted():
+            while True:
+                url = self._url(endpoint, attempt)
+                try:
+                    async with self._slot(charges, policy):
+                        if self._state != "open":  # closed while waiting at the gate
+                            raise self._closed_error(url, sent=False)
+                        if progress is not None:
+                            progress.started = True
+                        try:
+                            return await transport.post(url, _form(body, files))
+                        except RuntimeError as exc:  # aiohttp: the session was closed under it
+                            if self._state == "open":
+                                raise
+                            raise self._closed_error(url, sent=True) from exc
+                except (TransportError, HTTPStatusError) as exc:
+                    attempt += 1
+                    delay = (
+                        None if self._state != "open" else self._retry_delay(endpoint, exc, attempt)
+                    )
+                    if delay is None:
+                        raise
+                    await sleep(delay)
 
     @contextlib.asynccontextmanager
     async def _stream(
@@ -509,24 +566,39 @@ class SMSCClient(MessagingCommands, HistoryCommands, ServiceCommands, Requester)
     ) -> AsyncIterator[StreamedBody]:
         transport = self._require_transport()
         charges, body = self._prepared(endpoint, fields)
+        with self._counted():
+            async with self._stream_attempts(
+                endpoint, charges, body, transport, idle_timeout=idle_timeout
+            ) as got:
+                yield got
+
+    @contextlib.asynccontextmanager
+    async def _stream_attempts(
+        self,
+        endpoint: ep.Endpoint[Any],
+        charges: tuple[Charge, ...],
+        body: dict[str, str],
+        transport: Transport,
+        *,
+        idle_timeout: float | None,
+    ) -> AsyncIterator[StreamedBody]:
         attempt = 0
         handed_over = False
         while True:
+            url = self._url(endpoint, attempt)
             try:
-                async with (
-                    self._slot(charges, bounded=False),
-                    transport.stream(
-                        self._url(endpoint, attempt), body, idle_timeout=idle_timeout
-                    ) as got,
-                ):
-                    handed_over = True
-                    yield got
-                    return
+                async with self._slot(charges, bounded=False):
+                    if self._state != "open":  # closed while waiting at the gate
+                        raise self._closed_error(url, sent=False)
+                    async with transport.stream(url, body, idle_timeout=idle_timeout) as got:
+                        handed_over = True
+                        yield got
+                        return
             except (TransportError, HTTPStatusError) as exc:
                 if handed_over:
                     raise  # the body was being read: nothing is repeated
                 attempt += 1
-                delay = self._retry_delay(endpoint, exc, attempt)
+                delay = None if self._state != "open" else self._retry_delay(endpoint, exc, attempt)
                 if delay is None:
                     raise
                 await sleep(delay)

@@ -153,6 +153,7 @@ class MessagingCommands(Requester):
     __slots__ = ()
 
     # Set by SMSCClient.__init__.
+    _state: str
     _new_id: Callable[[], int | str]
     _max_in_flight: int
     _reconcile: bool
@@ -238,12 +239,21 @@ class MessagingCommands(Requester):
         phones = fields.get("phones", "") or "list"
         if not self._reconcile or recipient is None:
             raise SendOutcomeUnknownError(message_id, phones) from cause
+        closed = SendOutcomeUnknownError(
+            message_id, phones, reason="the client was closed before it could be checked"
+        )
+        if self._state != "open":
+            raise closed from cause
         log.debug("send %s: outcome unknown after %s; checking status", message_id, cause)
         await sleep(self._reconcile_delay)
         try:
             status = await self.get_status(message_id, recipient, all=1)
         except SMSCError:
             raise SendOutcomeUnknownError(message_id, phones) from cause
+        except RuntimeError:  # closed meanwhile
+            if self._state == "open":
+                raise
+            raise closed from cause
         if status.status == MessageState.NOT_FOUND:
             raise SendOutcomeUnknownError(message_id, phones, checked=True) from cause
         # Ids need not be unique at SMSC: a message found under a reused id with another text is
