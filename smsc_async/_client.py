@@ -176,6 +176,14 @@ class SMSCClient(MessagingCommands, HistoryCommands, ServiceCommands, Requester)
         if max_wait is not None:
             max_wait = seconds("max_wait", max_wait, zero=True, example="None for no bound")
         request_timeout = client_timeout(timeout)
+        for secret in (password, apikey):
+            urls = (str(base_url), *(backup_urls or ()))
+            if secret and any(secret in str(url) for url in urls):
+                # e.g. "https://login:password" with the host forgotten: never echo it anywhere
+                raise ValueError(
+                    "base_url holds the password or API key; give the server root only, "
+                    "e.g. https://smsc.ru"
+                )
         root, host = normalise_base_url(base_url)
         backups = (
             default_backups(root, host)

@@ -74,3 +74,17 @@ def test_gate_options_are_checked(value: float) -> None:
         WaitPolicy(max_wait=value)
     with pytest.raises(ValueError, match="margin"):
         LocalGate(margin=value)
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    ["https://demo:12345", "https://demo:s3cret-pw", "https://smsc.ru:99999", "https://:443"],
+)
+def test_a_base_url_with_no_host_or_port_is_refused_without_echo(base_url: str) -> None:
+    password = "12345" if "12345" in base_url else "s3cret-pw"
+    with pytest.raises(ValueError) as info:
+        SMSCClient("demo", password, base_url=base_url)
+    for piece in ("12345", "s3cret", "99999"):
+        assert piece not in str(info.value)
+    with pytest.raises(ValueError, match="API key"):
+        SMSCClient(apikey="key-abc", base_url="https://key-abc")
