@@ -22,6 +22,7 @@ from ._limits import MAX_IN_FLIGHT, Charge, Gate, LocalGate, Rule, WaitPolicy, c
 from ._messaging import MessagingCommands
 from ._numbers import client_timeout, count, seconds
 from ._rules import CALLER_FIELDS
+from ._secrets import register as register_secrets
 from ._servers import Region, account_key, default_backups, normalise_base_url
 from ._transport import (
     DEFAULT_MAX_BODY,
@@ -162,6 +163,7 @@ class SMSCClient(MessagingCommands, HistoryCommands, ServiceCommands, Requester)
                 raise ValueError("give login and password (or apikey=...)")
             psw = hashlib.md5(password.encode()).hexdigest() if md5_password else password  # noqa: S324 - SMSC's own scheme
             self._auth = {"login": login, "psw": psw}
+        register_secrets(self, apikey, password, self._auth.get("psw"))  # scrubbed from errors
         # Every number first: one that is off would switch a protection off.
         count("max_in_flight", max_in_flight, least=1, most=MAX_IN_FLIGHT)
         count("max_retries", max_retries, least=0)

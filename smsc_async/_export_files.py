@@ -23,6 +23,7 @@ from typing import Final
 import msgspec
 
 from ._codes import CodeEnum
+from ._secrets import reach
 from .errors import (
     ResponseDecodeError,
 )
@@ -325,7 +326,8 @@ class _CSVRecords:
             raise ResponseDecodeError(
                 f"a CSV record longer than {_MAX_RECORD} bytes (an unbalanced quote?)",
                 script=_SCRIPT,
-                body_prefix=self._buffer[:200].encode(),
+                # More than the 200 kept: a password cut in two would escape the scrubbing.
+                body_prefix=self._buffer[: reach(200)].encode(),
             )
         if not block:
             return []

@@ -37,6 +37,21 @@ serves its queue itself. No polling either: a waiter is woken when a slot is fre
 refund) or when the oldest stamp of its key expires, by one ``loop.call_at`` timer per loop and
 key armed while that loop waits there (a new, earlier stamp wakes it to re-arm). All time is the
 loop clock, so tests run on virtual time.
+
+Loops that go away. A request frees its slots in its exit, but a loop closed with requests inside
+(``loop.close()`` with their tasks pending, an ``asyncio.run`` whose shutdown was interrupted)
+never runs those exits, and the garbage collector may run them late or never. So every loop's
+account keeps its admissions that hold slots (a set: O(1) per admission), and when someone must
+wait (a queue that cannot serve its head, an estimate that would refuse), a new loop comes by, or
+a sweep runs, the accounts of loops found closed are reaped: O(loops). A closed loop never runs
+again, so its requests cannot be running: those inside their block may have reached SMSC, so
+their rate slots are stamped as completed at that moment (the margin covers bytes still on the
+wire); those still at the gate never started, so theirs are given back, with any slot already
+handed to them. Waiters queued before the close learn of it through a watch object the loop
+holds in its timer heap, due never: ``close()`` discards it, and its finaliser wakes them to
+reap. A loop stopped but not closed may run again, so its requests keep their slots until it is
+closed or collected; exits the collector runs out of their loop put the counts right and wake
+the waiters through their loops.
 """
 
 from __future__ import annotations
@@ -44,11 +59,14 @@ from __future__ import annotations
 import asyncio
 import bisect
 import contextlib
+import contextvars
 import math
+import sys
 import threading
+import time
 import weakref
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from types import TracebackType
@@ -202,6 +220,7 @@ class _Core:
         "drawn",
         "expiry_logs",
         "expiry_times",
+        "holders",
         "in_flight",
         "lock",
         "logs",
@@ -213,6 +232,8 @@ class _Core:
         # collector, in whatever thread allocates, maybe one holding the lock (see _Admission).
         self.lock = threading.RLock()
         self.in_flight = 0
+        # Every loop's account here, with what its requests hold, until its loop is found closed.
+        self.holders: set[_LoopAccount] = set()
         self.cap_heads: dict[_Queue, _Head] = {}  # loops' queues for the cap, while not empty
         # Per rule, then per key: no (rule, key) pair is kept for each of thousands of keys.
         self.logs: dict[Rule, dict[bytes, _Slots]] = {}
@@ -256,7 +277,22 @@ class _Core:
         self.expiry_times.append(expiry)
         self.expiry_logs.append(slots)
 
-    def count_admission(self, now: float) -> None:
+    def reap(self, wake: list[_Queue]) -> bool:
+        """Take back the slots held by requests of closed (or collected) loops; tell if any.
+
+        Under the lock, in a running loop: when someone must wait (a queue that cannot serve its
+        head, an estimate that would refuse), when a loop comes by for the first time, and at
+        sweeps. O(loops with an account here); it also forgets the accounts of closed loops.
+        """
+        freed = False
+        for where in list(self.holders):
+            loop = where.loop_ref()
+            if loop is None or loop.is_closed():
+                self.holders.discard(where)
+                freed = where.reclaim(wake) or freed
+        return freed
+
+    def count_admission(self, now: float, wake: list[_Queue]) -> None:
         """Count one admission and drop the logs that went idle.
 
         Every stamp is queued with its log in stamping order; the queue's head is looked at on
@@ -267,7 +303,8 @@ class _Core:
 
         A full sweep still runs every max(256, logs kept by the last sweep) admissions, or
         after 256 admissions once a minute has passed since the last one, for logs that left
-        the queue while busy: O(stored logs) per sweep, amortised O(1) per admission.
+        the queue while busy: O(stored logs) per sweep, amortised O(1) per admission. It reaps
+        closed loops too (see ``reap``), so accounts of loops gone do not pile up.
         """
         times, logs = self.expiry_times, self.expiry_logs
         while times and times[0] <= now:
@@ -285,6 +322,7 @@ class _Core:
             for slots in list(table.values()):
                 slots.purge(now)
                 self.evict(slots)
+        self.reap(wake)
         self.admissions = 0
         self.sweep = (max(_SWEEP_MIN, self.stored()), now)
 
@@ -326,14 +364,19 @@ class _Queue:
 
     def serve(self, heads: dict[_Queue, _Head], wake: list[_Queue]) -> None:
         """Hand free slots to this queue's waiters in order (under the core lock)."""
-        queue = self.queue
+        queue, reaped = self.queue, False
         while queue:
             drawn, cap, fut = queue[0]
             if fut.done():
                 queue.popleft()
                 continue
             heads[self] = (drawn, cap)
-            if not self.has_room(cap) or (len(heads) > 1 and _first(heads, wake) is not self):
+            if not self.has_room(cap):
+                if reaped or not self.core.reap(wake):  # held by a closed loop? Then look again.
+                    break
+                reaped = True
+                continue
+            if len(heads) > 1 and _first(heads, wake) is not self:
                 break
             queue.popleft()
             self.take()
@@ -389,6 +432,18 @@ def _hand_on(
     first = _first(heads, wake)
     if first is not None and first.has_room(heads[first][1]):
         _wake(first, here, wake, direct)
+
+
+def _wake_live(queues: Iterable[_Queue], wake: list[_Queue]) -> None:
+    """Have the queues of running or stopped loops pumped, to look again: reads only.
+
+    For code out of any loop, maybe run by the garbage collector while this thread holds the
+    lock mid-operation: it must not change ``heads`` (``_first`` does, dropping closed loops).
+    """
+    for queue in queues:
+        loop = queue.loop_ref()
+        if loop is not None and not loop.is_closed():
+            _wake(queue, None, wake, [])
 
 
 def _deliver(wake: list[_Queue], direct: Sequence[_Queue] = ()) -> None:
@@ -458,14 +513,67 @@ class _KeyQueue(_Queue):
 
 
 class _LoopAccount(_Queue):
-    """An account's state in one loop: its core, its cap queue and its rate queues."""
+    """An account's state in one loop: its core, its cap queue, its rate queues, its holders.
 
-    __slots__ = ("waiting", "waits")
+    ``held`` is the loop's admissions that may hold slots (from their first slot to their exit),
+    for the day the loop is found closed with some of them inside: then ``reclaim`` frees their
+    slots and marks the account ``dead``, and the admissions' own exits, should the garbage
+    collector ever run them, do nothing.
+    """
+
+    __slots__ = ("dead", "held", "waiting", "waits")
 
     def __init__(self, loop: _Loop, core: _Core) -> None:
         super().__init__(loop, core)
         self.waits: dict[_LogKey, _KeyQueue] = {}
         self.waiting = 0  # admissions of this loop blocked at the gate
+        self.held: set[_Admission] = set()
+        self.dead = False
+
+    def reclaim(self, wake: list[_Queue]) -> bool:
+        """Free what this account's requests hold, their loop being closed; tell if anything.
+
+        Under the lock, in another (running) loop. A closed loop never runs again, so none of
+        its requests can still be running: requests inside their block may have reached SMSC, so
+        their rate slots are stamped as completed now; requests still at the gate never started,
+        so theirs are given back, with any slot already handed to them.
+        """
+        self.dead = True
+        held, self.held = self.held, set()
+        if not held:
+            return False
+        core, now = self.core, asyncio.get_running_loop().time()  # the standard clock
+        touched: list[_Slots] = []
+        cap = False
+        for admission in held:
+            cap = admission.reclaimed(core, now, touched) or cap
+        if cap and core.cap_heads:
+            _hand_on(core.cap_heads, None, wake, [])
+        for slots in touched:
+            if slots.heads:
+                _wake_live(slots.heads, wake)  # each re-arms its timer, or is served
+            else:
+                core.evict(slots)
+        return True
+
+    def alert(self) -> None:
+        """Have the live loops waiting where this one holds or waits look again (``_Watch``).
+
+        This loop was closed or collected: the first pump of a waiter that finds no room reaps
+        it (``_Core.reap``). Out of any loop, maybe in the garbage collector: reads only.
+        """
+        core, wake = self.core, list[_Queue]()
+        with core.lock:
+            if self.dead:
+                return
+            keys = [queue.slots for queue in self.waits.values()]
+            for admission in list(self.held):  # a copy: the collector may finalise one meanwhile
+                keys.extend(admission.holds())
+            if self.held or self.queue:
+                _wake_live(core.cap_heads, wake)
+            for slots in keys:
+                _wake_live(slots.heads, wake)
+        _deliver(wake)
 
     def has_room(self, cap: int) -> bool:
         return self.core.in_flight < cap
@@ -495,11 +603,38 @@ def _shares_clock(loop: _Loop) -> bool:
     return type(loop).time is asyncio.BaseEventLoop.time
 
 
+class _Watch:
+    """Sits in a shared-clock loop's timer heap, due never, to learn when the loop goes away.
+
+    ``loop.close()`` discards pending callbacks (documented), and so does the collection of an
+    abandoned loop: then CPython frees this object at once, and its finaliser alerts the loop's
+    accounts, so that waiters of other loops reap what the loop's requests held. No polling.
+    """
+
+    __slots__ = ("accounts",)
+
+    def __init__(self, accounts: dict[str, _LoopAccount]) -> None:
+        self.accounts = accounts  # never the loop: nothing here may keep it alive
+
+    def __del__(self) -> None:
+        if not sys.is_finalizing():
+            for where in list(self.accounts.values()):
+                where.alert()
+
+
+def _never(watch: _Watch) -> None:
+    """The watch's callback; due at the end of time, it never runs."""
+
+
 def _loop_account(loop: _Loop, account: str) -> _LoopAccount:
     accounts = _REGISTRY.get(loop)
     if accounts is None:
         with _REGISTRY_LOCK:
-            accounts = _REGISTRY.setdefault(loop, {})
+            accounts = _REGISTRY.get(loop)
+            if accounts is None:
+                accounts = _REGISTRY[loop] = {}
+                if _shares_clock(loop):  # an empty context: keep none of the caller's values
+                    loop.call_at(math.inf, _never, _Watch(accounts), context=contextvars.Context())
     state = accounts.get(account)
     if state is None:
         core = _Core()
@@ -507,6 +642,11 @@ def _loop_account(loop: _Loop, account: str) -> _LoopAccount:
             with _SHARED_LOCK:
                 core = _SHARED.setdefault(account, core)
         state = accounts[account] = _LoopAccount(loop, core)
+        wake: list[_Queue] = []
+        with core.lock:
+            core.reap(wake)  # a new loop comes by: take back what closed ones left inside
+            core.holders.add(state)
+        _deliver(wake)
     return state
 
 
@@ -549,16 +689,21 @@ def _charge_order(charge: Charge) -> tuple[str, float, int, str, tuple[str, ...]
 class _Admission:
     """One pass through the gate: the context manager and, once entered, the ticket.
 
-    A request still inside the gate when its loop is closed is finalised by the garbage
-    collector out of its loop, maybe in a thread that holds the core lock mid-operation. Then
-    only the counts are put right (safe under the reentrant lock): no wake-up, no eviction.
+    From its first slot to its exit, an admission is in its loop account's ``held``. Should its
+    loop be closed with the request inside (tasks never resumed: ``loop.close()`` without
+    cancelling them, an interrupted ``asyncio.run`` shutdown), another loop takes its slots back
+    (``_LoopAccount.reclaim``), without the garbage collector. Should the collector finalise it
+    instead, out of its loop and maybe in a thread that holds the core lock mid-operation, the
+    counts are put right (safe under the reentrant lock) and waiters woken through their loops,
+    with no hand-on or eviction; or nothing at all, when its slots were taken back already.
+    Every such release happens under the lock, after the check of ``dead``.
     """
 
     __slots__ = (
         "_account",
         "_cap",
         "_charges",
-        "_loop",
+        "_grant",
         "_margin",
         "_policy",
         "_state",
@@ -576,14 +721,16 @@ class _Admission:
         self._margin = margin
         self._state = "new"  # new → entering → open → closed
         self._taken: list[tuple[_Slots, Rule]] = []
-        self._loop: _Loop | None = None
+        # While it waits: its future and what it waits for (None: the cap), as a grant is a slot
+        # held before the task resumes. Never the loop: held admissions must not keep it alive.
+        self._grant: tuple[asyncio.Future[None], _Slots | None] | None = None
         self._where: _LoopAccount | None = None
 
     async def __aenter__(self) -> _Admission:
         if self._state != "new":
             raise RuntimeError("a gate admission can be entered only once")
         self._state = "entering"
-        loop = self._loop = asyncio.get_running_loop()
+        loop = asyncio.get_running_loop()
         now = loop.time()
         where = self._where = _loop_account(loop, self._account)
         core, policy = where.core, self._policy
@@ -592,6 +739,7 @@ class _Admission:
             self._check_estimates(core, now)
         charges, taken = self._charges, self._taken
         with core.lock:  # the fast path, under one lock: every slot free and nobody waiting
+            where.held.add(self)
             for charge in charges:
                 slots = core.slots(charge.rule, charge.key)  # fetched only now: never stale
                 if not slots.try_take(now):
@@ -609,13 +757,13 @@ class _Admission:
                 fut = None
                 if core.cap_heads or core.in_flight >= self._cap:
                     fut = where.join(core.cap_heads, self._cap)
+                    self._grant = (fut, None)
                 else:
                     core.in_flight += 1
             if fut is not None:
-                await self._wait(fut, deadline, where, lambda: self._free(True, (), False), None)
+                await self._wait(fut, deadline, where, None)
         except BaseException:
-            self._give_back()
-            self._state = "closed"
+            self._free(False, False, done=True)
             raise
         self._state = "open"
         return self
@@ -637,32 +785,42 @@ class _Admission:
                 if slots.heads is _NO_HEADS:
                     slots.heads = {}
                 fut = queue.join(slots.heads, 0)
-        taken = (slots, charge.rule)
+                self._grant = (fut, slots)
         if queue is not None:
-            await self._wait(fut, deadline, queue, lambda: self._free(False, [taken], False), slots)
-        self._taken.append(taken)
+            await self._wait(fut, deadline, queue, slots)
+        self._taken.append((slots, charge.rule))
 
     def _check_estimates(self, core: _Core, now: float) -> None:
-        worst, worst_rule = 0.0, ""
+        wake: list[_Queue] = []
         with core.lock:
-            for charge in self._charges:
-                slots = core.find(charge.rule, charge.key)
-                if slots is not None:
-                    wait = slots.estimate(now, charge.rule.period + self._margin)
-                    if wait > worst:
-                        worst, worst_rule = wait, charge.rule.name
-        if worst > 0 and (
-            self._policy.on_limit == "raise"
-            or (self._policy.max_wait is not None and worst > self._policy.max_wait)
-        ):
+            worst, worst_rule = self._worst(core, now)
+            if self._refused(worst) and core.reap(wake):  # slots of closed loops, back first
+                worst, worst_rule = self._worst(core, now)
+        _deliver(wake)
+        if self._refused(worst):
             raise RateLimitedError(worst, worst_rule)
+
+    def _worst(self, core: _Core, now: float) -> tuple[float, str]:
+        worst, worst_rule = 0.0, ""
+        for charge in self._charges:
+            slots = core.find(charge.rule, charge.key)
+            if slots is not None:
+                wait = slots.estimate(now, charge.rule.period + self._margin)
+                if wait > worst:
+                    worst, worst_rule = wait, charge.rule.name
+        return worst, worst_rule
+
+    def _refused(self, worst: float) -> bool:
+        policy = self._policy
+        return worst > 0 and (
+            policy.on_limit == "raise" or (policy.max_wait is not None and worst > policy.max_wait)
+        )
 
     async def _wait(
         self,
         fut: asyncio.Future[None],
         deadline: float | None,
         queue: _Queue,
-        give_back: Callable[[], None],
         slots: _Slots | None,
     ) -> None:
         where = self._where
@@ -670,7 +828,9 @@ class _Admission:
         queue.pump()  # serves at once if it can, arms the timer for the oldest stamp
         where.waiting += 1
         try:
-            await _await_grant(fut, deadline, queue.pump, give_back)
+            await _await_grant(
+                fut, deadline, queue.pump, lambda: self._free(False, False, grant=True)
+            )
         except _Deadline:
             if slots is None:
                 # Concurrency frees whenever some request completes: no estimate is possible.
@@ -681,21 +841,40 @@ class _Admission:
             raise RateLimitedError(wait, rule.name) from None
         finally:
             where.waiting -= 1
+        self._grant = None  # granted: the caller records the slot before anything else runs
 
-    def _free(self, cap: bool, taken: Sequence[tuple[_Slots, Rule]], stamp: bool) -> None:
-        """Free the cap slot (``cap``) and ``taken``: stamped, or given back; wake who is next."""
-        where, loop = self._where, self._loop
+    def _free(self, cap: bool, stamp: bool, done: bool = False, grant: bool = False) -> None:
+        """Free the cap slot (``cap``) and the rate slots taken, stamped or given back; wake next.
+
+        ``grant``: instead, give back the slot handed to this admission's waiter, which left
+        before resuming. ``done``: the admission holds nothing any more.
+        """
+        where = self._where
         assert where is not None  # set by __aenter__
-        assert loop is not None
-        core, now = where.core, loop.time()
-        # None when finalised out of its loop (see the class): then the counts only.
-        here = loop if asyncio._get_running_loop() is loop else None
+        core, loop = where.core, where.loop_ref()
+        # None when finalised out of its loop (see the class): then the counts and wake-ups only.
+        here = loop if loop is not None and asyncio._get_running_loop() is loop else None
+        now = time.monotonic() if loop is None else loop.time()
         wake: list[_Queue] = []
         direct: list[_Queue] = []
         with core.lock:
+            if where.dead:
+                return  # its loop was found closed: reclaim() freed all it held
+            if grant:
+                assert self._grant is not None
+                granted = self._grant[1]
+                self._grant = None
+                cap, taken = granted is None, [] if granted is None else [(granted, granted.rule)]
+            else:
+                taken, self._taken = self._taken, []
+            if done:
+                self._state = "closed"
+                where.held.discard(self)
             if cap:
                 core.in_flight -= 1
-                if core.cap_heads and here is not None:
+                if here is None:
+                    _wake_live(core.cap_heads, wake)
+                elif core.cap_heads:
                     _hand_on(core.cap_heads, here, wake, direct)
             for slots, rule in taken:
                 slots.in_flight -= 1
@@ -710,15 +889,47 @@ class _Admission:
                     _hand_on(slots.heads, here, wake, direct)
                 elif here is not None:
                     core.evict(slots)
+                if here is None:
+                    _wake_live(slots.heads, wake)
             if stamp and here is not None:
-                core.count_admission(now)
+                core.count_admission(now, wake)
         if wake or direct:
             _deliver(wake, direct)
 
-    def _give_back(self) -> None:
-        taken, self._taken = self._taken, []
-        if taken:
-            self._free(False, taken, False)
+    def holds(self) -> list[_Slots]:
+        """Return the (rule, key) logs where it holds or waits for a slot (under the lock)."""
+        keys = [slots for slots, _ in self._taken]
+        if self._grant is not None and self._grant[1] is not None:
+            keys.append(self._grant[1])
+        return keys
+
+    def reclaimed(self, core: _Core, now: float, touched: list[_Slots]) -> bool:
+        """Free what it holds, its loop being closed (under the lock); tell if a cap slot was.
+
+        Inside its block, the request may have reached SMSC: its rate slots are stamped as
+        completed ``now``. Still at the gate, it never started: they are given back, and so is a
+        slot handed to its waiter that the closed loop never resumed.
+        """
+        inside, taken, grant = self._state == "open", self._taken, self._grant
+        self._state, self._taken, self._grant = "closed", [], None
+        if inside:
+            core.in_flight -= 1
+        for slots, rule in taken:
+            slots.in_flight -= 1
+            if inside:
+                core.stamp(slots, now + rule.period + self._margin)
+            touched.append(slots)
+        if grant is None or inside:
+            return inside
+        fut, granted = grant
+        if not fut.done() or fut.cancelled() or fut.exception() is not None:
+            return False
+        if granted is None:
+            core.in_flight -= 1
+            return True
+        granted.in_flight -= 1
+        touched.append(granted)
+        return False
 
     def refund(self) -> None:
         """Release the rate slots now: the request surely never reached SMSC.
@@ -728,7 +939,7 @@ class _Admission:
         """
         if self._state != "open":
             raise RuntimeError("refund() is only possible inside the admitted block")
-        self._give_back()
+        self._free(False, False)
 
     async def __aexit__(
         self,
@@ -736,9 +947,7 @@ class _Admission:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._state = "closed"
-        taken, self._taken = self._taken, []
-        self._free(True, taken, True)
+        self._free(True, True, True)  # done: positional, on the fast path
 
 
 class LocalGate:
@@ -799,7 +1008,7 @@ class LocalGate:
             policy: How long the caller accepts to wait.
             max_in_flight: Concurrency cap for this caller; at most 14 (SMSC refuses the 15th).
             timeout: The request's own time bound; unused here (slots in one process are freed
-                by the block's exit, even when it fails).
+                by the block's exit, even when it fails, or once its loop is found closed).
 
         Returns:
             An async context manager yielding a :class:`Ticket`.
@@ -809,8 +1018,11 @@ class LocalGate:
         """
         if max_in_flight < 1:
             raise ValueError(f"max_in_flight must be at least 1, got {max_in_flight}")
-        unique = {(c.rule, c.key): c for c in charges}
-        ordered = tuple(sorted(unique.values(), key=_charge_order))
+        if len(charges) < 2:  # most commands: nothing to deduplicate or order
+            ordered = tuple(charges)
+        else:
+            unique = {(c.rule, c.key): c for c in charges}
+            ordered = tuple(sorted(unique.values(), key=_charge_order))
         cap = min(max_in_flight, MAX_IN_FLIGHT)
         return _Admission(self._scoped(account), ordered, policy, cap, self._margin)
 

@@ -14,7 +14,9 @@ from typing import Final
 from urllib.parse import urlencode
 
 import aiohttp
+from aiohttp import hdrs
 
+from ._secrets import reach, scrub_text
 from .errors import (
     ConnectError,
     HTTPStatusError,
@@ -34,7 +36,8 @@ __all__ = [
 ]
 
 DEFAULT_MAX_BODY: Final = 32 * 1024 * 1024
-"""Largest answer body read into memory (history pages of 1000 messages fit easily)."""
+"""Largest answer body read into memory, counted after decompression (history pages of 1000
+messages fit easily)."""
 
 CHUNK_SIZE: Final = 256 * 1024
 """Bytes read per chunk of a streamed answer (bounded memory whatever the file size)."""
@@ -89,16 +92,26 @@ class Transport:
                 url, data=payload, headers=headers, timeout=self._timeout, allow_redirects=False
             ) as resp:
                 if resp.status != 200:
-                    prefix = await resp.content.read(_PREFIX)
+                    prefix = await _read_prefix(resp)
                     raise HTTPStatusError(resp.status, url=url, body_prefix=prefix)
+                # Content-Length counts the bytes on the wire. Unencoded, it is the size read,
+                # and one read() is the fast path. Compressed (aiohttp asks for gzip and
+                # deflate), 300 KB can inflate to 300 MB, and read() would inflate all of it:
+                # such a body is read in chunks, counting what comes out of the decompressor.
                 length = resp.content_length
-                if length is not None and length <= self._max_body:
+                if (
+                    length is not None
+                    and length <= self._max_body
+                    and hdrs.CONTENT_ENCODING not in resp.headers
+                ):
                     return await resp.read()
                 return await self._read_bounded(resp, url)
         except SMSCError:
             raise
         except (aiohttp.ClientError, OSError) as exc:  # TimeoutError is an OSError
-            raise _mapped(exc, url) from exc
+            failure = exc
+        # Raised outside the handler, so that a cause left out is not kept as the context.
+        raise _mapped(failure, url) from _chainable(failure)
 
     @contextlib.asynccontextmanager
     async def stream(
@@ -119,6 +132,7 @@ class Transport:
         )
         payload = urlencode(data).encode("ascii")
         async with contextlib.AsyncExitStack() as stack:
+            failure: aiohttp.ClientError | OSError | None = None
             try:
                 resp = await stack.enter_async_context(
                     self._session.post(
@@ -130,28 +144,50 @@ class Transport:
                     )
                 )
                 if resp.status != 200:
-                    prefix = await resp.content.read(_PREFIX)
+                    prefix = await _read_prefix(resp)
                     raise HTTPStatusError(resp.status, url=url, body_prefix=prefix)
             except SMSCError:
                 raise
             except (aiohttp.ClientError, OSError) as exc:
-                raise _mapped(exc, url) from exc
+                failure = exc
+            if failure is not None:
+                raise _mapped(failure, url) from _chainable(failure)
             # Outside the mapping: what the caller's block raises (e.g. a full disk) is theirs.
             yield StreamedBody(resp, url)
 
     async def _read_bounded(self, resp: aiohttp.ClientResponse, url: str) -> bytes:
+        # aiohttp (3.12+) inflates a compressed body step by step as it is read, a buffer's
+        # worth at a time, so the chunks counted here are decompressed bytes and memory stays
+        # within max_body plus aiohttp's read buffer: an answer over the bound is dropped at
+        # max_body + 1 byte, however small it was on the wire.
         chunks: list[bytes] = []
         size = 0
-        async for chunk in resp.content.iter_any():
+        # iter_chunks hands over aiohttp's buffered pieces one by one (iter_any would join them).
+        async for chunk, _ in resp.content.iter_chunks():
             size += len(chunk)
+            chunks.append(chunk)
             if size > self._max_body:
+                head = bytearray()
+                for piece in chunks:  # only the first bytes: joining all would double memory
+                    head += piece[: reach(_PREFIX) - len(head)]
+                    if len(head) >= reach(_PREFIX):
+                        break
+                chunks.clear()
                 raise ResponseDecodeError(
                     f"answer larger than {self._max_body} bytes",
                     script=url.rsplit("/", 1)[-1],
-                    body_prefix=b"".join(chunks)[:_PREFIX],
+                    body_prefix=bytes(head),
                 )
-            chunks.append(chunk)
         return b"".join(chunks)
+
+
+async def _read_prefix(resp: aiohttp.ClientResponse) -> bytes:
+    """Read the first bytes of an error answer: enough to mask a password it repeats whole."""
+    want = reach(_PREFIX)
+    prefix = b""
+    while len(prefix) < want and (more := await resp.content.read(want - len(prefix))):
+        prefix += more
+    return prefix
 
 
 class StreamedBody:
@@ -168,11 +204,16 @@ class StreamedBody:
     def __init__(self, resp: aiohttp.ClientResponse, url: str) -> None:
         self._resp = resp
         self.url = url
-        self.total = resp.content_length
+        # A compressed body's Content-Length counts the wire bytes, not the bytes handed over.
+        encoded = hdrs.CONTENT_ENCODING in resp.headers
+        self.total = None if encoded else resp.content_length
         self.content_type = resp.content_type
 
     async def chunks(self, size: int = CHUNK_SIZE) -> AsyncIterator[bytes]:
         """Yield the body in chunks of at most ``size`` bytes; a broken connection raises.
+
+        A compressed body is inflated as it is read, about ``size`` bytes at a time: memory is
+        bounded per chunk, not the file's size (an export may legitimately be gigabytes).
 
         Raises:
             TransportError: the connection broke, or the body ended before ``total`` bytes.
@@ -184,7 +225,28 @@ class StreamedBody:
         except SMSCError:
             raise
         except (aiohttp.ClientError, OSError) as exc:
-            raise _mapped(exc, self.url) from exc
+            failure = exc
+        else:
+            return
+        raise _mapped(failure, self.url) from _chainable(failure)
+
+
+def _chainable(exc: BaseException) -> BaseException | None:
+    """Return ``exc`` to chain as the cause, or ``None`` when its text repeats a credential.
+
+    aiohttp quotes a malformed answer in its errors (a bad status line, a bad chunk size): a
+    server echoing the request there would put the password into the cause chain. The mapped
+    error says what happened, scrubbed, in its own message.
+    """
+    seen: set[int] = set()
+    link: BaseException | None = exc
+    while link is not None and id(link) not in seen:
+        seen.add(id(link))
+        text = str(link)
+        if scrub_text(text) != text:
+            return None
+        link = link.__cause__ or link.__context__
+    return exc
 
 
 def _mapped(exc: BaseException, url: str) -> SMSCError:

@@ -63,10 +63,21 @@ class _ErrorProbe(msgspec.Struct, frozen=True):
 
 
 _probe_decoder: Final = msgspec.json.Decoder(_ErrorProbe, strict=False)
+# A code of more than 9 digits is no SMSC error: such a body is "not JSON" (and int() of
+# thousands of digits would raise ValueError).
 _PLAIN_ERROR: Final = re.compile(
-    rb"\s*ERROR\s*=\s*(-?\d+)\s*(?:\((.*?)\))?\s*(?:,\s*ID\s*-\s*([\w.\-]+))?\s*$", re.DOTALL
+    rb"\s*ERROR\s*=\s*(-?\d{1,9})\s*(?:\((.*?)\))?\s*(?:,\s*ID\s*-\s*([\w.\-]+))?\s*$", re.DOTALL
 )
 _PREFIX = 200
+_MAX_ID_DIGITS: Final = 40  # the longest message id the client sends (params._ID_TEXT)
+# What a decoder raises on a body that is no answer: msgspec raises RecursionError (not a
+# DecodeError) on JSON nested deeper than the interpreter's recursion limit.
+_UNDECODABLE: Final = (
+    msgspec.DecodeError,
+    msgspec.ValidationError,
+    UnicodeDecodeError,
+    RecursionError,
+)
 
 
 def _message_id(raw: int | str | bytes | None) -> int | str | None:
@@ -74,8 +85,16 @@ def _message_id(raw: int | str | bytes | None) -> int | str | None:
         return None
     if isinstance(raw, bytes):
         raw = raw.decode("ascii", "replace")
-    # Digits read back as the int they were sent as; "0042" stays text, as it was sent.
-    if isinstance(raw, str) and raw.isdigit() and not raw.startswith("0"):
+    # Digits read back as the int they were sent as; "0042" stays text, as it was sent. Only
+    # ASCII digits ("²" is a digit to isdigit() but not to int()), and no more than an id can
+    # have (int() refuses thousands of digits): anything else stays text.
+    if (
+        isinstance(raw, str)
+        and raw.isascii()
+        and raw.isdigit()
+        and not raw.startswith("0")
+        and len(raw) <= _MAX_ID_DIGITS
+    ):
         return int(raw)
     return raw
 
@@ -103,8 +122,10 @@ def raise_json_error(script: str, body: bytes) -> None:
         return
     try:
         probe = _probe_decoder.decode(body)
-    except (msgspec.DecodeError, msgspec.ValidationError):
-        return  # not an object with an error; the caller's decoder reports the real problem
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+        # Not an object with an error (or nested too deep for msgspec, which raises
+        # RecursionError): the caller's decoder reports the real problem.
+        return
     if probe.error_code is not None:
         code = probe.error_code
         raise api_error_class(script, code)(
@@ -132,11 +153,12 @@ def decode(script: str, body: bytes, decoder: msgspec.json.Decoder[T]) -> T:
         raise_json_error(script, body)
     elif start != b"[":
         raise_plain_error(script, body)
-        raise ResponseDecodeError("not JSON", script=script, body_prefix=body[:_PREFIX])
+        # The whole body: the error scrubs credentials an echo holds before cutting its prefix.
+        raise ResponseDecodeError("not JSON", script=script, body_prefix=body)
     try:
         return decoder.decode(body)
-    except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError) as exc:
-        raise ResponseDecodeError(str(exc), script=script, body_prefix=body[:_PREFIX]) from exc
+    except _UNDECODABLE as exc:
+        raise ResponseDecodeError(str(exc), script=script, body_prefix=body) from exc
 
 
 _ok_decoder: Final = msgspec.json.Decoder(dict[str, object])

@@ -36,13 +36,18 @@ API errors are chosen by the pair (script, code), because SMSC reuses numbers: 3
 "insufficient funds" in send.php but "no records found" in phones.php. A code the table does not
 know becomes a plain :class:`APIError` that still carries the code.
 
-No exception message or attribute ever holds a password or an API key.
+No exception message or attribute ever holds a password or an API key: every piece of an
+answer (a body prefix, SMSC's error text, the text of a network error) is scrubbed of the
+credentials of every live client as the exception is built, in whatever encoding a proxy or
+firewall page echoes them (see ``smsc_async._secrets``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
+
+from ._secrets import scrub_prefix, scrub_text
 
 if TYPE_CHECKING:
     from .models import MessageStatus
@@ -104,13 +109,13 @@ class APIError(SMSCError):
         message_id: int | str | None = None,
     ) -> None:
         self.code = code
-        self.text = text
+        self.text = text = scrub_text(text)  # SMSC's text, or a hostile one's echo
         self.script = script
         self.message_id = message_id
         detail = f"{script}: error {code}: {text}" if text else f"{script}: error {code}"
         if message_id is not None:
             detail += f" (message id {message_id})"
-        super().__init__(detail)
+        super().__init__(scrub_text(detail))
 
     def __reduce__(self) -> tuple[object, ...]:
         return (
@@ -260,7 +265,8 @@ class TransportError(SMSCError):
 
     def __init__(self, message: str, *, url: str) -> None:
         self.url = url
-        super().__init__(f"{message} ({url})")
+        # The message may quote a malformed answer (aiohttp shows a bad status line).
+        super().__init__(scrub_text(f"{message} ({url})"))
 
 
 class ConnectError(TransportError):
@@ -273,19 +279,25 @@ class RequestTimeoutError(TransportError, TimeoutError):
     """SMSC did not answer within the configured timeout."""
 
 
+_PREFIX: Final = 200
+"""Most bytes of a body kept in an exception."""
+
+
 class HTTPStatusError(SMSCError):
     """SMSC (or a proxy in front of it) answered with a non-200 HTTP status.
 
     Attributes:
         status: The HTTP status code.
         url: The script URL.
-        body_prefix: The first bytes of the body, for diagnostics.
+        body_prefix: The first bytes of the body (at most 200), for diagnostics, with any
+            credentials it repeats masked as ``***``.
     """
 
     def __init__(self, status: int, *, url: str, body_prefix: bytes = b"") -> None:
         self.status = status
         self.url = url
-        self.body_prefix = body_prefix
+        # An error page may repeat the request body, credentials included.
+        self.body_prefix = scrub_prefix(body_prefix, _PREFIX)
         super().__init__(f"HTTP {status} from {url}")
 
 
@@ -294,14 +306,19 @@ class ResponseDecodeError(SMSCError):
 
     Attributes:
         script: The script that answered.
-        body_prefix: The first bytes of the body (at most 200).
+        body_prefix: The first bytes of the body (at most 200), with any credentials it
+            repeats masked as ``***``.
     """
 
     def __init__(self, reason: str, *, script: str, body_prefix: bytes = b"") -> None:
         self.script = script
-        self.body_prefix = body_prefix[:200]
+        # Scrubbed before it is cut: cutting first could keep the start of a password. Give
+        # the whole body, or at least ``_secrets.reach(200)`` bytes of it.
+        self.body_prefix = scrub_prefix(body_prefix, _PREFIX)
         super().__init__(
-            f"{script}: cannot decode the answer: {reason}; body starts {self.body_prefix!r}"
+            scrub_text(
+                f"{script}: cannot decode the answer: {reason}; body starts {self.body_prefix!r}"
+            )
         )
 
 

@@ -13,6 +13,10 @@ from smsc_async import LocalGate, SMSCClient, WaitPolicy
 NAN, INF = math.nan, math.inf
 
 
+def _one(option: str, value: object) -> dict[str, Any]:
+    return {option: value}
+
+
 @pytest.mark.parametrize(
     ("option", "value"),
     [
@@ -43,7 +47,7 @@ NAN, INF = math.nan, math.inf
 )
 def test_a_number_that_disables_protection_is_refused(option: str, value: object) -> None:
     with pytest.raises(ValueError, match=option.split(".")[0]):
-        SMSCClient("demo", "pw", **{option: value})
+        SMSCClient("demo", "pw", **_one(option, value))
 
 
 @pytest.mark.parametrize(
@@ -52,7 +56,7 @@ def test_a_number_that_disables_protection_is_refused(option: str, value: object
 )
 def test_a_number_of_the_wrong_type_is_refused(option: str, value: object) -> None:
     with pytest.raises(TypeError, match=option):
-        SMSCClient("demo", "pw", **{option: value})
+        SMSCClient("demo", "pw", **_one(option, value))
 
 
 def test_good_numbers_are_kept() -> None:
