@@ -15,7 +15,7 @@ import os
 import secrets
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Final
@@ -27,7 +27,7 @@ from ._secrets import reach
 from .errors import (
     ResponseDecodeError,
 )
-from .models import MessageState, _moscow_naive_to_utc
+from .models import MessageState, _as_time
 
 # A CSV record (one row, with its quoted line breaks) longer than this means a broken file (an
 # unbalanced quote); refusing it keeps memory bounded.
@@ -59,15 +59,6 @@ class ExportStatus(CodeEnum):
     """Cancelled; there is no file."""
     FAILED = 4
     """Ended with an execution error; there is no file."""
-
-
-def _as_time(value: str | int | None) -> datetime | None:
-    # A Unix time (number or digits) or SMSC's Moscow "DD.MM.YYYY hh:mm:ss".
-    if value is None or value == "":
-        return None
-    if isinstance(value, int) or value.isdigit():
-        return datetime.fromtimestamp(int(value), UTC)
-    return _moscow_naive_to_utc(value)
 
 
 class ExportTask(msgspec.Struct, frozen=True, kw_only=True):

@@ -23,8 +23,15 @@ badly signed request (never repeating the secret), and 500 when your coroutine r
 is logged on the ``smsc_async`` logger), so SMSC may try again.
 
 **Duplicates.** SMSC may post the same notification more than once. Every post is handed to
-you as it comes; each event's :attr:`~MessageStatusEvent.key` (message id, phone, status and
-time for a status) identifies it, so keep the keys you processed if repeats matter.
+you as it comes; each event's :attr:`~MessageStatusEvent.key` identifies it, so keep the keys
+you processed if repeats matter. A key is made of the kind and the fields the signature covers
+(:data:`SIGNED_FIELDS`), and of nothing else: a replay of a signed post with a changed unsigned
+field (``ts``, ``time``, ``err``, ``id`` of an incoming message...) has the key of the original
+and counts as a repeat. By default that is message id, phone and status for a status; sender,
+text and receiving number for an incoming message (so the same text from the same sender to the
+same number counts as a repeat: nothing signed tells two such messages apart); phone and ``ts``
+for a call. All three kinds are signed and verification cannot be skipped, so no key is ever
+built from unsigned fields.
 
 Example::
 
@@ -160,9 +167,13 @@ class MessageStatusEvent(msgspec.Struct, frozen=True, kw_only=True):
 
     @property
     def key(self) -> tuple[str, ...]:
-        """What identifies this notification among repeats: kind, id, phone, status, time."""
-        stamp = self.fields.get("ts") or self.fields.get("time", "")
-        return (self.kind.value, self.id, self.phone, str(int(self.status)), stamp)
+        """What identifies this notification among repeats: kind, then the signed fields.
+
+        With the default :data:`SIGNED_FIELDS`: ``("status", id, phone, status)``. ``ts``,
+        ``time`` and ``err`` are not signed, so a repeat that changes them has the same key.
+        """
+        own = {"id": self.id, "phone": self.phone, "status": str(int(self.status))}
+        return _signed_key(self.kind, self.fields, own)
 
 
 class IncomingMessageEvent(msgspec.Struct, frozen=True, kw_only=True):
@@ -199,9 +210,14 @@ class IncomingMessageEvent(msgspec.Struct, frozen=True, kw_only=True):
 
     @property
     def key(self) -> tuple[str, ...]:
-        """What identifies this notification among repeats: kind, id, phone, time, text."""
-        stamp = self.fields.get("time") or self.fields.get("sent", "")
-        return (self.kind.value, self.fields.get("id", ""), self.phone, stamp, self.message)
+        """What identifies this notification among repeats: kind, then the signed fields.
+
+        With the default :data:`SIGNED_FIELDS`: ``("incoming", phone, mes, to)``. ``id``,
+        ``sent`` and ``time`` are not signed, so they are not part of it: the same text from
+        the same sender to the same number counts as a repeat.
+        """
+        own = {"phone": self.phone, "mes": self.message, "to": self.to_phone}
+        return _signed_key(self.kind, self.fields, own)
 
 
 class CallConfirmationEvent(msgspec.Struct, frozen=True, kw_only=True):
@@ -226,8 +242,20 @@ class CallConfirmationEvent(msgspec.Struct, frozen=True, kw_only=True):
 
     @property
     def key(self) -> tuple[str, ...]:
-        """What identifies this notification among repeats: kind, phone, ``ts``."""
-        return (self.kind.value, self.phone, self.fields.get("ts", ""))
+        """What identifies this notification among repeats: kind, then the signed fields.
+
+        With the default :data:`SIGNED_FIELDS`: ``("waitcall", phone, ts)``.
+        """
+        own = {"phone": self.phone, "ts": str(int(self.timestamp.timestamp()))}
+        return _signed_key(self.kind, self.fields, own)
+
+
+def _signed_key(
+    kind: CallbackKind, fields: Mapping[str, str], own: Mapping[str, str]
+) -> tuple[str, ...]:
+    # The fields as received (the text the signature covers); an event built by hand without
+    # ``fields`` falls back on its own attributes.
+    return (kind.value, *(fields.get(name, own.get(name, "")) for name in SIGNED_FIELDS[kind]))
 
 
 CallbackEvent: TypeAlias = MessageStatusEvent | IncomingMessageEvent | CallConfirmationEvent
@@ -332,7 +360,8 @@ def parse_callback(
 
     Raises:
         CallbackSignatureError: ``md5`` is missing or does not match the secret.
-        CallbackError: A field is missing, not text, or of the wrong form.
+        CallbackError: A field is missing, not text, or of the wrong form (a time a datetime
+            cannot hold, such as ``01.01.0001 00:00:00`` Moscow time, included).
         ValueError: ``secret`` is empty or ``charset`` unknown.
     """
     _check_secret(secret)
@@ -411,7 +440,15 @@ def parse_callback_body(
         ValueError: ``secret`` is empty or ``charset`` unknown.
     """
     _check_secret(secret)
-    fields = decode_form(body, content_type, _codec(charset), max_body)
+    codec = _codec(charset)
+    try:
+        fields = decode_form(body, content_type, codec, max_body)
+    except (IndexError, LookupError, ValueError) as exc:
+        # What the multipart path lets through from the stdlib on hostile input: the email
+        # header parser's IndexError (a Content-Type such as "...; boundary=B;c(b)*"), and a
+        # part's charset label that is no text codec ("quopri": LookupError; "undefined",
+        # "punycode": UnicodeError; one with a NUL: ValueError). CallbackError is none of these.
+        raise CallbackError(f"malformed form body: {type(exc).__name__}") from exc
     return parse_callback(fields, secret=secret, charset=charset)
 
 
@@ -456,11 +493,15 @@ def _check_secret(secret: str) -> None:
 
 def _codec(charset: str) -> str:
     try:
-        return codecs.lookup(charset).name
-    except LookupError:
+        name = codecs.lookup(charset).name
+        # A codec such as "base64" or "undefined" exists but decodes no text: every request
+        # would fail later, so refuse it here. (Empty input skips the codec, hence b"0".)
+        b"0".decode(name, "ignore")
+    except (LookupError, UnicodeError):
         raise ValueError(
             f"unknown charset {charset!r}; SMSC uses windows-1251, utf-8 or koi8-r"
         ) from None
+    return name
 
 
 # --- aiohttp.web -----------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import AsyncIterator, Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Final
 
@@ -31,7 +31,7 @@ from ._validate import (
     check_single,
     check_str,
 )
-from .models import MessageState, _moscow_naive_to_utc
+from .models import MessageState, _as_time, _moscow_naive_to_utc, _unix_to_utc
 
 __all__ = [
     "HistoryCommands",
@@ -115,25 +115,12 @@ class SentMessage(_Result, frozen=True, kw_only=True):
     @property
     def last_time(self) -> datetime | None:
         """Time of the last status change as an aware UTC datetime, when known."""
-        if self.last_timestamp:
-            return datetime.fromtimestamp(self.last_timestamp, UTC)
-        return _moscow_naive_to_utc(self.last_date)
+        return _unix_to_utc(self.last_timestamp) or _moscow_naive_to_utc(self.last_date)
 
     @property
     def send_time(self) -> datetime | None:
         """Time the message was sent as an aware UTC datetime, when known."""
-        if self.send_timestamp:
-            return datetime.fromtimestamp(self.send_timestamp, UTC)
-        return _moscow_naive_to_utc(self.send_date)
-
-
-def _as_time(value: str | int | None) -> datetime | None:
-    # A Unix time (number or digits) or SMSC's Moscow "DD.MM.YYYY hh:mm:ss".
-    if value is None or value == "":
-        return None
-    if isinstance(value, int) or value.isdigit():
-        return datetime.fromtimestamp(int(value), UTC)
-    return _moscow_naive_to_utc(value)
+        return _unix_to_utc(self.send_timestamp) or _moscow_naive_to_utc(self.send_date)
 
 
 class IncomingMessage(_Result, frozen=True, kw_only=True):

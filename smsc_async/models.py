@@ -3,12 +3,19 @@
 Every result is a frozen msgspec Struct. Unknown fields are ignored (SMSC adds fields over
 time), optional fields default to ``None``, money is :class:`~decimal.Decimal` (SMSC sends it as a
 string or a number), and numbers that SMSC sometimes quotes are accepted either way.
+
+Money is always a finite number: an answer with ``NaN`` or ``Infinity`` in a money field is
+refused as a whole (:class:`~smsc_async.errors.ResponseDecodeError`), since such a value would
+raise later, in a comparison or a ``hash()``. Times SMSC sends are kept as sent; the properties
+that turn them into datetimes give ``None`` for a time a datetime cannot hold (see
+:attr:`MessageStatus.last_time`).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Final
 
 import msgspec
 
@@ -93,7 +100,15 @@ _DONE = frozenset({MessageState.DELIVERED, MessageState.READ})
 
 
 class _Result(msgspec.Struct, frozen=True, kw_only=True):
-    """Base of every result: frozen, keyword-only."""
+    """Base of every result: frozen, keyword-only; money fields must be finite."""
+
+    def __post_init__(self) -> None:
+        # msgspec turns a ValueError raised here into a ValidationError while decoding, so a
+        # NaN balance ends as ResponseDecodeError instead of raising at the user's comparison.
+        for name in _MONEY.get(type(self), ()):
+            value = getattr(self, name)
+            if value is not None and not value.is_finite():
+                raise ValueError(f"{name} is not a finite amount: {value}")
 
 
 class PhoneDetail(_Result, frozen=True, kw_only=True):
@@ -152,15 +167,49 @@ class CostResult(_Result, frozen=True, kw_only=True):
     phones: tuple[PhoneDetail, ...] | None = None
 
 
+_MOSCOW: Final = timedelta(hours=3)
+
+
 def _moscow_naive_to_utc(text: str | None) -> datetime | None:
-    # SMSC writes dates as "DD.MM.YYYY hh:mm:ss" in Moscow time (UTC+3, no DST since 2014).
+    """Read SMSC's Moscow ``DD.MM.YYYY hh:mm:ss`` as UTC; ``None`` if it is not one.
+
+    A date whose UTC time falls before year 1 (``01.01.0001 00:00:00`` is 3 hours earlier in
+    UTC) is ``None`` too: a datetime cannot hold it.
+    """
+    # Moscow time is UTC+3 with no DST since 2014.
     if not text:
         return None
     try:
         naive = datetime.strptime(text, "%d.%m.%Y %H:%M:%S")
-    except ValueError:
+        return (naive - _MOSCOW).replace(tzinfo=UTC)
+    except (ValueError, OverflowError):
         return None
-    return datetime.fromtimestamp(naive.replace(tzinfo=UTC).timestamp() - 3 * 3600, UTC)
+
+
+def _unix_to_utc(seconds: int | None) -> datetime | None:
+    """Read a Unix time as an aware UTC datetime; ``None`` if absent, 0 or out of range."""
+    if not seconds:
+        return None
+    try:
+        return datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, OSError, ValueError):
+        # Past year 9999 or before year 1 (ValueError), past the C time_t (OverflowError),
+        # or refused by the platform's gmtime (OSError).
+        return None
+
+
+def _as_time(value: str | int | None) -> datetime | None:
+    """Read a Unix time (a number or digits) or SMSC's Moscow ``DD.MM.YYYY hh:mm:ss``.
+
+    ``None`` when absent or out of the range a datetime holds (never an exception).
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, int):
+        return _unix_to_utc(value)
+    if value.isascii() and value.isdigit():
+        return _unix_to_utc(int(value)) if len(value) <= 20 else None
+    return _moscow_naive_to_utc(value)
 
 
 class MessageStatus(_Result, frozen=True, kw_only=True):
@@ -233,17 +282,23 @@ class MessageStatus(_Result, frozen=True, kw_only=True):
 
     @property
     def last_time(self) -> datetime | None:
-        """Time of the last status change as an aware UTC datetime, when known."""
-        if self.last_timestamp:
-            return datetime.fromtimestamp(self.last_timestamp, UTC)
-        return _moscow_naive_to_utc(self.last_date)
+        """Time of the last status change as an aware UTC datetime, when known.
+
+        Read from ``last_timestamp``, else from ``last_date``. A time a datetime cannot hold
+        (before year 1 or after 9999, or past the platform's ``time_t``) counts as unknown:
+        a ``last_timestamp`` out of range falls back to ``last_date``, and when neither is
+        usable this is ``None`` (never an exception). The raw fields keep what SMSC sent.
+        """
+        return _unix_to_utc(self.last_timestamp) or _moscow_naive_to_utc(self.last_date)
 
     @property
     def send_time(self) -> datetime | None:
-        """Time the message was sent as an aware UTC datetime (``all=1/2`` only)."""
-        if self.send_timestamp:
-            return datetime.fromtimestamp(self.send_timestamp, UTC)
-        return _moscow_naive_to_utc(self.send_date)
+        """Time the message was sent as an aware UTC datetime (``all=1/2`` only).
+
+        Read from ``send_timestamp``, else ``send_date``; out-of-range times count as unknown
+        and give ``None``, as for :attr:`last_time`.
+        """
+        return _unix_to_utc(self.send_timestamp) or _moscow_naive_to_utc(self.send_date)
 
     @property
     def is_hlr(self) -> bool:
@@ -263,3 +318,13 @@ class Balance(_Result, frozen=True, kw_only=True):
     balance: Decimal
     currency: str | None = None
     credit: Decimal | None = None
+
+
+# The money fields of each result, checked to be finite after decoding.
+_MONEY: Final[dict[type[_Result], tuple[str, ...]]] = {
+    PhoneDetail: ("cost",),
+    SendResult: ("cost", "balance"),
+    CostResult: ("cost",),
+    MessageStatus: ("cost",),
+    Balance: ("balance", "credit"),
+}

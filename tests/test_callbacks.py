@@ -87,7 +87,7 @@ async def test_parse_status() -> None:
     assert event.time == datetime(2023, 11, 14, 22, 13, 21, tzinfo=UTC)
     assert event.changed_at == event.timestamp
     assert event.fields == form
-    assert event.key == ("status", "42", PHONE, "1", "1700000003")
+    assert event.key == ("status", "42", PHONE, "1")  # the signed fields only
 
 
 @pytest.mark.asyncio
@@ -123,7 +123,7 @@ async def test_parse_incoming() -> None:
     assert (event.id, event.sms_id) == (7, "42")
     assert event.sent == datetime.fromtimestamp(1700000010, UTC)
     assert event.time == datetime.fromtimestamp(1700000011, UTC)
-    assert event.key == ("incoming", "7", "79990001122", "1700000011", "Привет, SMSC!")
+    assert event.key == ("incoming", "79990001122", "Привет, SMSC!", "79010000000")
 
 
 @pytest.mark.asyncio
@@ -489,6 +489,122 @@ async def test_duplicates_are_handed_over_each_time(receiver: tuple[Receiver, st
 
 
 @pytest.mark.asyncio
+async def test_a_replay_with_new_unsigned_fields_has_the_same_key() -> None:
+    # ts, time and err are not signed: a replay that changes them still verifies, and must not
+    # pass as a new notification.
+    original = parse_callback(status_form(), secret=SECRET)
+    replay = parse_callback(
+        status_form(ts="1800000000", time="1800000000", err="255", cnt="9"), secret=SECRET
+    )
+    assert replay.fields != original.fields
+    assert replay.key == original.key == ("status", "42", PHONE, "1")
+    # Each signed field does change the key.
+    for changed in ({"id": "43"}, {"phone": "79990000000"}, {"status": "20"}):
+        form = status_form() | changed
+        form["md5"] = md5_of(form["id"], form["phone"], form["status"], SECRET)
+        assert parse_callback(form, secret=SECRET).key != original.key
+
+    incoming = parse_callback(incoming_form(), secret=SECRET)
+    moved = incoming_form() | {"id": "8", "sms_id": "1", "sent": "1800000000", "time": "1"}
+    assert parse_callback(moved, secret=SECRET).key == incoming.key
+    assert incoming.key == ("incoming", "79990001122", "Привет, SMSC!", "79010000000")
+
+    call = parse_callback(call_form() | {"waitcall": "2", "extra": "x"}, secret=SECRET)
+    assert call.key == ("waitcall", PHONE, "1700000020")
+
+
+@pytest.mark.asyncio
+async def test_the_key_follows_the_field_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    for make in (status_form, incoming_form, call_form):
+        event = parse_callback(make(), secret=SECRET)
+        names = SIGNED_FIELDS[event.kind]
+        assert event.key == (event.kind.value, *(event.fields[n] for n in names))
+    monkeypatch.setitem(SIGNED_FIELDS, CallbackKind.STATUS, ("id", "phone", "status", "err"))
+    form = status_form()
+    form["md5"] = md5_of("42", PHONE, "1", "0", SECRET)
+    assert parse_callback(form, secret=SECRET).key == ("status", "42", PHONE, "1", "0")
+
+
+@pytest.mark.asyncio
+async def test_the_key_of_an_event_built_by_hand() -> None:
+    status = MessageStatusEvent(id="42", phone=PHONE, status=MessageState.DELIVERED)
+    assert status.key == parse_callback(status_form(), secret=SECRET).key
+    incoming = IncomingMessageEvent(
+        phone="79990001122", message="Привет, SMSC!", to_phone="79010000000"
+    )
+    assert incoming.key == parse_callback(incoming_form(), secret=SECRET).key
+    call = CallConfirmationEvent(phone=PHONE, timestamp=datetime.fromtimestamp(1700000020, UTC))
+    assert call.key == parse_callback(call_form(), secret=SECRET).key
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("time", "01.01.0001 00:00:00"),  # 3 hours before year 1 in UTC: ValueError was a 500
+        ("time", "01.01.0001 02:59:59"),
+        ("ts", "253402300800"),  # year 10000
+        ("ts", "9" * 5000),  # more digits than int() reads
+    ],
+)
+async def test_a_time_out_of_range_is_a_400(
+    receiver: tuple[Receiver, str], name: str, value: str
+) -> None:
+    app, url = receiver
+    form = status_form(**{name: value})  # validly signed: time and ts are not signed
+    with pytest.raises(CallbackError, match=f"field '{name}' is not a time") as info:
+        parse_callback(form, secret=SECRET)
+    assert not isinstance(info.value, CallbackSignatureError)
+    incoming = incoming_form() | {"sent": value}
+    with pytest.raises(CallbackError, match="field 'sent' is not a time"):
+        parse_callback(incoming, secret=SECRET)
+    status, text = await post(url, form)
+    assert status == 400
+    assert text.startswith(f"field '{name}' is not a time: ")
+    assert app.events == []
+
+
+@pytest.mark.asyncio
+async def test_times_at_the_edges_of_the_range() -> None:
+    first = parse_callback(status_form(time="01.01.0001 03:00:00"), secret=SECRET)
+    assert isinstance(first, MessageStatusEvent)
+    assert first.time == datetime(1, 1, 1, tzinfo=UTC)
+    last = parse_callback(status_form(time="31.12.9999 23:59:59"), secret=SECRET)
+    assert isinstance(last, MessageStatusEvent)
+    assert last.time == datetime(9999, 12, 31, 20, 59, 59, tzinfo=UTC)
+
+
+HOSTILE_MULTIPART = [
+    # The stdlib email header parser raises IndexError on this Content-Type.
+    (b"--B\r\n\r\n\r\n--B--\r\n", "multipart/form-data; boundary=B;c(b)*"),
+    # Part charsets that are no text codec (LookupError), fail on use (UnicodeError) or hold
+    # a NUL (ValueError from codecs.lookup).
+    *(
+        (
+            multipart({"phone": "1", "mes": "x"}).replace(
+                b'name="mes"', b'name="mes"\r\nContent-Type: text/plain; charset=' + label
+            ),
+            "multipart/form-data; boundary=XyZ",
+        )
+        for label in (b"quopri", b"base64", b"undefined", b"punycode", b"a\x00b")
+    ),
+]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(("body", "content_type"), HOSTILE_MULTIPART)
+async def test_hostile_multipart_is_a_400(
+    receiver: tuple[Receiver, str], body: bytes, content_type: str
+) -> None:
+    app, url = receiver
+    with pytest.raises(CallbackError, match="malformed form body"):
+        parse_callback_body(body, secret=SECRET, content_type=content_type)
+    status, text = await post(url, body, headers={"Content-Type": content_type})
+    assert (status, text.split(":")[0]) == (400, "malformed form body")
+    assert app.events == []
+
+
+@pytest.mark.asyncio
 async def test_handler_arguments_are_checked() -> None:
     async def keep(event: CallbackEvent) -> None:
         pass
@@ -497,6 +613,10 @@ async def test_handler_arguments_are_checked() -> None:
         callback_handler(keep, secret="")
     with pytest.raises(ValueError, match="unknown charset"):
         callback_app(keep, secret=SECRET, charset="nope")
+    # Codecs that exist but decode no text would fail every request later (a 500 each).
+    for codec in ("base64", "hex", "undefined"):
+        with pytest.raises(ValueError, match="unknown charset"):
+            callback_app(keep, secret=SECRET, charset=codec)
     with pytest.raises(ValueError, match="max_body must be positive"):
         callback_handler(keep, secret=SECRET, max_body=0)
 
