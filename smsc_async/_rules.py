@@ -28,7 +28,12 @@ __all__ = [
 ]
 
 MAX_IN_FLIGHT: Final = 14
-"""Hard ceiling of requests in flight per login: SMSC answers error 9 at 15 concurrent."""
+"""Hard ceiling of requests in flight per login: SMSC answers error 9 at 15 concurrent.
+
+Every SMSC page that states the concurrency limit says fifteen or more simultaneous requests
+(contacts, balance, tariffs, operator lookups, the send errors); only the English status page
+says "five or more simultaneous requests", read here as a translation slip (smsc-api.md §3.4,
+§25). Fourteen is the one number used everywhere: change it here if SMSC says otherwise."""
 
 CONCURRENCY_RULE: Final = "concurrency"
 """The ``rule`` of a :class:`RateLimitedError` raised because ``max_wait`` ran out on the cap."""

@@ -30,7 +30,8 @@ __all__ = [
     "Ticket",
 ]
 
-# "15 or more requests in flight at once under one login" → the 15th is refused.
+# "15 or more requests in flight at once under one login" → the 15th is refused. Every page
+# that states it says fifteen; the English status page's "five" is read as a translation slip.
 MAX_IN_FLIGHT = 14
 CONCURRENCY_TEXT = "too many concurrent requests"
 WINDOW_SECONDS = 60.0
