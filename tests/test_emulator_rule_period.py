@@ -151,3 +151,10 @@ async def test_clients_of_an_emulator_use_its_rule_period() -> None:
         waited = loop.time() - started
     assert emu.errors_answered == {}
     assert 2.0 < waited < 5.0  # the emulator's 2 s windows (+ the margin), not SMSC's minute
+
+
+def test_greeting_names_the_credentials_it_accepts() -> None:
+    line = _greeting(_emulator(_parser().parse_args(["--login", "me", "--password", "pw-1"])))
+    assert "login 'me'" in line
+    assert "password 'pw-1'" in line
+    assert "API key 'demo-apikey'" in line

@@ -268,10 +268,12 @@ async def _serve(args: argparse.Namespace) -> None:
 
 def _greeting(emulator: Emulator) -> str:
     """Return the line printed on standard error once serving: the account, odd settings."""
-    line = (
-        f"SMSC emulator: login {emulator.accounts[0].login!r} with the password and API key "
-        "given by --password/--apikey (defaults: see --help)"
-    )
+    account = emulator.accounts[0]
+    # The emulator's own test credentials (set by --login/--password/--apikey), not a secret:
+    # a client needs them to talk to it.
+    line = f"SMSC emulator: accepts login {account.login!r} with password {account.password!r}"
+    if account.apikey:
+        line += f", or API key {account.apikey!r}"
     if emulator.rules and emulator.rule_period != WINDOW_SECONDS:
         line += f"; error-9 windows of {emulator.rule_period:g} s, not SMSC's {WINDOW_SECONDS:g}"
     return line + "; Ctrl-C stops it"

@@ -41,7 +41,9 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Iterable, Sequence
-from typing import Protocol
+from typing import Final, Protocol
+
+import pytest
 
 from ._app import Emulator
 from ._rules import WINDOW_SECONDS
@@ -72,20 +74,58 @@ class EmulatorFactory(Protocol):
         """Start an emulator with these arguments and return it, serving."""
 
 
+_NEEDS_ASYNCIO: Final = (
+    "the smsc_emulator fixtures are async and need pytest-asyncio: "
+    'pip install "smsc-async[testing]" (pytest, pytest-asyncio, looptime)'
+)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """Give pytest-asyncio the loop scope our fixtures use when the project sets none.
+
+    pytest-asyncio warns about an unset ``asyncio_default_fixture_loop_scope`` in every fresh
+    project; ours are function-scoped fixtures on the test's loop, so "function" is what they
+    need. A project that sets the option (ini or ``-o``) keeps its own value. pytest has no
+    public way to give an ini option a default from a plugin, so this fills pytest's cache of
+    ini values, and does nothing if that cache ever changes shape.
+    """
+    name = "asyncio_default_fixture_loop_scope"
+    try:
+        configured = config.getini(name)
+    except ValueError:  # pytest-asyncio is not installed: nothing to configure
+        return
+    cache = getattr(config, "_inicache", None)
+    if not configured and isinstance(cache, dict):
+        cache[name] = "function"
+
+
 try:
     import pytest_asyncio
-except ImportError:  # pragma: no cover - without pytest-asyncio there are no async fixtures
-    pass
+except ImportError:
+    # Without pytest-asyncio, a test asking for the fixtures is told what to install, instead
+    # of pytest's "fixture not found".
+
+    @pytest.fixture(name="smsc_emulator")
+    def _no_emulator() -> Emulator:
+        """Fail, saying that pytest-asyncio is needed."""
+        pytest.fail(_NEEDS_ASYNCIO)
+
+    @pytest.fixture(name="smsc_emulator_factory")
+    def _no_factory() -> EmulatorFactory:
+        """Fail, saying that pytest-asyncio is needed."""
+        pytest.fail(_NEEDS_ASYNCIO)
+
 else:
 
-    @pytest_asyncio.fixture
+    @pytest_asyncio.fixture(loop_scope="function")  # the test's own loop, whatever the default
     async def smsc_emulator() -> AsyncIterator[Emulator]:
         """Yield a started SMSC emulator with the default account (``demo``)."""
         emulator = Emulator()
         async with emulator.serve():
             yield emulator
 
-    @pytest_asyncio.fixture
+    @pytest_asyncio.fixture(loop_scope="function")  # the test's own loop, whatever the default
     async def smsc_emulator_factory() -> AsyncIterator[EmulatorFactory]:
         """Yield an async factory of started emulators; all stop after the test."""
         async with contextlib.AsyncExitStack() as stack:
