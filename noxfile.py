@@ -86,6 +86,8 @@ def docs(session: nox.Session) -> None:
         str(ROOT / "site"),
         env={"NO_MKDOCS_2_WARNING": "1"},
     )
+    # The README says to open site/index.html from the file system: every link must name a file.
+    session.run("python", str(ROOT / "docs" / "check_site.py"), str(ROOT / "site"))
 
 
 @nox.session(python=PYTHON)
