@@ -16,9 +16,24 @@ import contextlib
 import os
 import sys
 from collections.abc import AsyncIterator
+from datetime import datetime
 
-from smsc_async import SMSCClient, SMSCError
+from smsc_async import MessageStatus, SMSCClient, SMSCError
 from smsc_async.emulator import Emulator
+
+
+def in_words(status: MessageStatus) -> str:
+    """Say a status in English: ``delivered``, ``cannot deliver (error 1)``.
+
+    SMSC's own ``status_name`` is Russian; the enum's name says the same in English.
+    """
+    words = status.status.name.lower().replace("_", " ")
+    return f"{words} (error {status.err})" if status.err else words
+
+
+def local(when: datetime | None) -> str:
+    """Show an aware time in the local zone, with the zone (SMSC's raw dates are Moscow time)."""
+    return "unknown" if when is None else when.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
 @contextlib.asynccontextmanager
@@ -54,13 +69,15 @@ async def main() -> None:
 
         for _ in range(20):
             status = await smsc.get_status(sent.id, phone)
-            print(f"Status:           {status.status.name.lower()} (err {status.err})")
+            print(f"Status:           {in_words(status)}")
             if status.status.is_settled:  # delivered, or a final failure
                 break
             await asyncio.sleep(interval)
 
         details = await smsc.get_status(sent.id, phone, all=2)
-        print(f"Details:          {details.status_name}, cost {details.cost}, to {details.phone}")
+        print(f"Details:          {in_words(details)}, cost {details.cost}, to {details.phone}")
+        sent_at, changed_at = local(details.send_time), local(details.last_time)
+        print(f"Times:            sent {sent_at}, last change {changed_at}")
 
         balance = await smsc.get_balance()
         print(f"Balance now:      {balance.balance} {balance.currency or ''}")

@@ -21,6 +21,7 @@ from .errors import (
     BadRequestError,
     CallbackError,
     CallbackSignatureError,
+    CodeAlreadySentError,
     ConnectError,
     ExportCancelledError,
     ExportError,
@@ -29,6 +30,7 @@ from .errors import (
     GateUnavailableError,
     HTTPStatusError,
     InsufficientFundsError,
+    InvalidCodeError,
     InvalidDateError,
     InvalidPhoneError,
     IPBlockedError,
@@ -37,6 +39,7 @@ from .errors import (
     OperationFailedError,
     RateLimitedError,
     RecipientRejectedError,
+    RecordNotSavedError,
     RequestTimeoutError,
     ResponseDecodeError,
     SendOutcomeUnknownError,
@@ -74,6 +77,7 @@ __all__ = [
     "CallbackKind",
     "CallbackSignatureError",
     "Charge",
+    "CodeAlreadySentError",
     "ConnectError",
     "Contact",
     "ContactDetails",
@@ -101,17 +105,20 @@ __all__ = [
     "IncomingMessage",
     "IncomingMessageEvent",
     "InsufficientFundsError",
+    "InvalidCodeError",
     "InvalidDateError",
     "InvalidPhoneError",
     "Job",
     "JobStatus",
     "Jobs",
     "LocalGate",
+    "MailingOptions",
     "MessageForbiddenError",
     "MessageKind",
     "MessageState",
     "MessageStatus",
     "MessageStatusEvent",
+    "NewJob",
     "NotFoundError",
     "OperationFailedError",
     "OperatorInfo",
@@ -122,6 +129,7 @@ __all__ = [
     "PhoneDetail",
     "RateLimitedError",
     "RecipientRejectedError",
+    "RecordNotSavedError",
     "Region",
     "RepeatPeriod",
     "RequestTimeoutError",
@@ -200,7 +208,7 @@ _LAZY: dict[str, str] = {
         ),
         "documents": ("Documents",),
         "exports": ("Download", "ExportRow", "Exports", "ExportStatus", "ExportTask"),
-        "jobs": ("Job", "Jobs", "JobStatus", "RepeatPeriod"),
+        "jobs": ("Job", "Jobs", "JobStatus", "MailingOptions", "NewJob", "RepeatPeriod"),
         "senders": (
             "OperatorStatus",
             "SenderDetails",
@@ -257,7 +265,7 @@ if TYPE_CHECKING:
     )
     from .documents import Documents
     from .exports import Download, ExportRow, Exports, ExportStatus, ExportTask
-    from .jobs import Job, Jobs, JobStatus, RepeatPeriod
+    from .jobs import Job, Jobs, JobStatus, MailingOptions, NewJob, RepeatPeriod
     from .senders import (
         OperatorStatus,
         SenderDetails,

@@ -134,4 +134,6 @@ def endpoint_for_call(script: str, fields: Mapping[str, str]) -> Endpoint[Any]:
         name = "info_operator"
     elif stem == "users" and (_set(fields, "add") or _set(fields, "chg")):
         name = "users_add" if _set(fields, "add") else "users_change"
+    elif stem == "senders" and _set(fields, "add"):
+        name = "senders_add"
     return Endpoint(name, script, {}, safe=safe, decoder=_any_decoder)

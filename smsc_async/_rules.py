@@ -198,6 +198,12 @@ RULES: Mapping[str, tuple[Rule, ...]] = MappingProxyType(
         # same subclient" (§3.4): adds count together, changes per subclient login.
         "users_add": (Rule("users.add", 3, scope="any"),),
         "users_change": (Rule("users.change", 3, only=frozenset({"user"})),),
+        # senders_answer (§13): "more than three identical requests to get a list ... or five
+        # requests to create a new sender name within a minute". An add counts against both:
+        # five of any name, and (conservatively: the page names the list, the elided part may
+        # not, and the emulator counts every senders.php command that way) three identical.
+        # The identical one costs nothing in practice: a repeated add is refused anyway.
+        "senders_add": (Rule("senders.identical", 3), Rule("senders.add", 5, scope="any")),
         # The get_stat page says "more than 3 requests per minute": any, stricter than the table.
         "get_stat": (Rule("get_stat.any", 3, scope="any"),),
         "info_operator": (

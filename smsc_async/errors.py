@@ -14,7 +14,10 @@ Everything the library raises on purpose derives from :class:`SMSCError`::
     │   ├── MessageForbiddenError   6  text or sender name forbidden
     │   ├── InvalidPhoneError       7  wrong phone number format
     │   ├── UndeliverableError      8  message cannot be delivered to the number
-    │   └── ServerRateLimitError    9  SMSC's own limits (duplicates, per-minute, concurrency)
+    │   ├── ServerRateLimitError    9  SMSC's own limits (duplicates, per-minute, concurrency)
+    │   ├── CodeAlreadySentError   10  senders.php: a code was already sent (retry after 8 h)
+    │   ├── InvalidCodeError       11  senders.php: wrong confirmation code
+    │   └── RecordNotSavedError     3  jobs.php: the mailing could not be saved
     ├── RateLimitedError            the client's limits gate refused to wait (.retry_after)
     ├── GateUnavailableError        a shared limits gate (Redis) did not answer: nothing sent
     ├── TransportError              the request failed on the way (.url, never credentials)
@@ -58,6 +61,7 @@ __all__ = [
     "BadRequestError",
     "CallbackError",
     "CallbackSignatureError",
+    "CodeAlreadySentError",
     "ConnectError",
     "ExportCancelledError",
     "ExportError",
@@ -67,6 +71,7 @@ __all__ = [
     "HTTPStatusError",
     "IPBlockedError",
     "InsufficientFundsError",
+    "InvalidCodeError",
     "InvalidDateError",
     "InvalidPhoneError",
     "MessageForbiddenError",
@@ -74,6 +79,7 @@ __all__ = [
     "OperationFailedError",
     "RateLimitedError",
     "RecipientRejectedError",
+    "RecordNotSavedError",
     "RequestTimeoutError",
     "ResponseDecodeError",
     "SMSCError",
@@ -173,6 +179,22 @@ class UndeliverableError(APIError):
     """Error 8: the message cannot be delivered to the number."""
 
 
+class CodeAlreadySentError(APIError):
+    """Error 10 from senders.php: a confirmation code was already sent to this number.
+
+    SMSC allows another one after 8 hours; check the code already sent with
+    ``smsc.senders.check_code`` instead.
+    """
+
+
+class InvalidCodeError(APIError):
+    """Error 11 from senders.php: the confirmation code is wrong; ask the number's owner again."""
+
+
+class RecordNotSavedError(APIError):
+    """Error 3 from jobs.php: SMSC could not save the mailing ("error saving a record")."""
+
+
 class ServerRateLimitError(APIError):
     """Error 9: SMSC's own limits were hit (duplicate request, per-minute rule, concurrency).
 
@@ -196,8 +218,12 @@ _BY_CODE: dict[int, type[APIError]] = {
 _BY_SCRIPT_CODE: dict[tuple[str, int], type[APIError]] = {
     ("send.php", 3): InsufficientFundsError,
     ("send.php", 5): InvalidDateError,
-    ("jobs.php", 3): InsufficientFundsError,
-    ("jobs.php", 5): InvalidDateError,
+    # jobs_answer: 3 is "error saving a record", 5 "operation error" (not send.php's meanings).
+    ("jobs.php", 3): RecordNotSavedError,
+    ("jobs.php", 5): OperationFailedError,
+    # senders_answer: 7 is "invalid number format" (the default), 10 and 11 its own.
+    ("senders.php", 10): CodeAlreadySentError,
+    ("senders.php", 11): InvalidCodeError,
 }
 
 

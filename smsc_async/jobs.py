@@ -4,18 +4,19 @@ A mailing ("job") is a send that SMSC keeps on its side: a name, recipients and 
 started at ``time`` (default: now) and optionally repeated on a schedule. Every send.php
 option given to :meth:`Jobs.add` applies to each message of the mailing.
 
-SMSC's answers to jobs.php are not documented: the models below are
-lenient (every field optional, unknown fields ignored) and the shapes follow the most
-plausible reading, which is also what the bundled emulator answers.
+Answers (SMSC's jobs_answer page, smsc-api.md §16): ``add`` answers the new id
+(``{"id": <id>}``), with ``cost=1`` also the price (``{"id": <id>, "cost": "<cost>"}``);
+``cancel`` and ``del`` answer ``OK``. The shape of ``get``/``get_all`` is not documented: the
+:class:`Job` model is lenient (every field optional, unknown fields ignored) and follows the
+most plausible reading, which is also what the bundled emulator answers.
 
-Error codes: jobs.php shares send.php's table, so error 3 of :meth:`Jobs.add` is
-:class:`~smsc_async.errors.InsufficientFundsError` and error 5 is
-:class:`~smsc_async.errors.InvalidDateError` (a ``time`` SMSC cannot read). The lookups of one
-mailing (:meth:`Jobs.get`, :meth:`Jobs.cancel`, :meth:`Jobs.delete`) have nothing to pay and no
-date to read, so there error 3 means "no such mailing" and is raised as
-:class:`~smsc_async.errors.NotFoundError`, and error 5 means the operation failed (e.g.
-cancelling a mailing that already started) and is raised as
-:class:`~smsc_async.errors.OperationFailedError`.
+Error codes: jobs.php documents only 1, 2, 3, 4, 5 and 9, and two of them differ from
+send.php: error 3 is "error saving a record" (:class:`~smsc_async.errors.RecordNotSavedError`:
+the mailing was not created or changed, e.g. not enough money or no valid recipient), not
+"insufficient funds", and error 5 is "operation error"
+(:class:`~smsc_async.errors.OperationFailedError`: e.g. an unreadable ``time``, an unknown
+mailing id, or cancelling a mailing that already started). The page gives no separate
+"not found" code, so an unknown id cannot be told from other failed operations.
 
 Limits: SMSC answers error 9 to a second identical jobs.php request within a minute, so the
 client's gate holds a repeated identical request (e.g. polling :meth:`Jobs.get` of one mailing)
@@ -27,10 +28,10 @@ from __future__ import annotations
 import builtins
 import enum
 import re
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from datetime import date, datetime
-from typing import Final, Unpack
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Final, Literal, TypedDict, Unpack, overload
 
 import msgspec
 
@@ -38,11 +39,10 @@ from ._api import Namespace, decoder
 from ._codes import CodeEnum
 from ._endpoints import Endpoint
 from ._validate import SMSC_DATE, check_choice, check_date, check_id, check_recipients, check_str
-from .errors import APIError, NotFoundError, OperationFailedError
 from .models import _moscow_naive_to_utc
-from .params import MessageKind, SendOptions, check_text, encode_send_options
+from .params import MessageKind, Translit, check_text, encode_send_options
 
-__all__ = ["Job", "JobStatus", "Jobs", "RepeatPeriod"]
+__all__ = ["Job", "JobStatus", "Jobs", "MailingOptions", "NewJob", "RepeatPeriod"]
 
 
 # --- models ------------------------------------------------------------------------------------
@@ -133,14 +133,58 @@ class Job(msgspec.Struct, frozen=True, kw_only=True):
         return _moscow_naive_to_utc(self.send_date)
 
 
+class NewJob(msgspec.Struct, frozen=True, kw_only=True):
+    """A mailing just created with its price: :meth:`Jobs.add` with ``with_cost=True``.
+
+    Attributes:
+        id: The mailing id.
+        cost: The price SMSC computed for the mailing, in the account currency.
+    """
+
+    id: int
+    cost: Decimal
+
+    def __post_init__(self) -> None:
+        # msgspec turns this ValueError into a ValidationError while decoding, so a NaN price
+        # ends as ResponseDecodeError like every other amount of the library.
+        if not self.cost.is_finite():
+            raise ValueError(f"cost is not a finite amount: {self.cost}")
+
+
 class _Created(msgspec.Struct, frozen=True, kw_only=True):
     id: int
+
+
+class MailingOptions(TypedDict, total=False):
+    """The send options a mailing takes, each as in :class:`~smsc_async.params.SendOptions`.
+
+    Not here: ``id``, ``op`` and ``err`` (they name one message or shape a send's own answer),
+    ``with_balance``, and ``with_cost``, which :meth:`Jobs.add` takes as its own argument
+    (jobs.php's ``cost=1``, not send.php's ``cost=2``).
+    """
+
+    sender: str
+    translit: Translit | int | bool
+    tinyurl: bool
+    time: datetime | timedelta | str
+    tz: int
+    period: timedelta | float
+    freq: timedelta | int
+    valid: timedelta | int
+    maxsms: int
+    fileurl: str
+    userip: str
+    imgcode: str
+    pp: str
 
 
 # --- endpoints -----------------------------------------------------------------------------------
 # All share the name "jobs": SMSC allows one identical jobs.php request per minute.
 
 ADD: Final = Endpoint("jobs", "jobs.php", {"add": "1"}, safe=False, decoder=decoder(_Created))
+ADD_WITH_COST: Final = Endpoint(
+    "jobs", "jobs.php", {"add": "1", "cost": "1"}, safe=False, decoder=decoder(NewJob)
+)
 GET: Final = Endpoint("jobs", "jobs.php", {"get": "1"}, safe=True, decoder=decoder(Job))
 GET_ALL: Final = Endpoint(
     "jobs", "jobs.php", {"get_all": "1"}, safe=True, decoder=decoder(list[Job])
@@ -157,8 +201,8 @@ DELETE: Final[Endpoint[None]] = Endpoint("jobs", "jobs.php", {"del": "1"}, safe=
 # Telegram code messages and WhatsApp are not in SMSC's list of mailing parameters.
 _MAILING_KINDS: Final = frozenset(MessageKind) - {MessageKind.TELEGRAM, MessageKind.WHATSAPP}
 # Send options that only shape a send's own answer or name one message: a mailing has its own id
-# and add answers only that id.
-_NOT_FOR_MAILINGS: Final = frozenset({"id", "with_cost", "with_balance", "op", "err"})
+# and add answers only that id (and its price with cost=1). Refused for untyped callers too.
+_NOT_FOR_MAILINGS: Final = frozenset({"id", "with_balance", "op", "err"})
 _HEX: Final = re.compile(r"(?:[0-9A-Fa-f]{2})+")
 
 
@@ -246,21 +290,6 @@ def _day(text: str) -> date:
     return datetime.strptime(text, SMSC_DATE).date()
 
 
-# Codes whose send.php meaning (no money, bad date) cannot apply to a lookup of one mailing.
-_LOOKUP_ERRORS: Final[dict[int, type[APIError]]] = {3: NotFoundError, 5: OperationFailedError}
-
-
-@contextmanager
-def _lookup_errors() -> Iterator[None]:
-    try:
-        yield
-    except APIError as exc:
-        kind = _LOOKUP_ERRORS.get(exc.code)
-        if kind is None or isinstance(exc, kind):
-            raise
-        raise kind(exc.code, exc.text, script=exc.script, message_id=exc.message_id) from exc
-
-
 # --- commands ----------------------------------------------------------------------------------
 
 
@@ -278,6 +307,40 @@ class Jobs(Namespace):
 
     __slots__ = ()
 
+    @overload
+    async def add(
+        self,
+        name: str,
+        phones: str | Sequence[str],
+        message: str,
+        *,
+        kind: MessageKind = ...,
+        subject: str | None = ...,
+        sender2: str | None = ...,
+        repeat: RepeatPeriod | int | None = ...,
+        max_repeats: int | None = ...,
+        template_id: int | str | None = ...,
+        with_cost: Literal[False] = ...,
+        **options: Unpack[MailingOptions],
+    ) -> int: ...
+
+    @overload
+    async def add(
+        self,
+        name: str,
+        phones: str | Sequence[str],
+        message: str,
+        *,
+        kind: MessageKind = ...,
+        subject: str | None = ...,
+        sender2: str | None = ...,
+        repeat: RepeatPeriod | int | None = ...,
+        max_repeats: int | None = ...,
+        template_id: int | str | None = ...,
+        with_cost: Literal[True],
+        **options: Unpack[MailingOptions],
+    ) -> NewJob: ...
+
     async def add(
         self,
         name: str,
@@ -290,12 +353,13 @@ class Jobs(Namespace):
         repeat: RepeatPeriod | int | None = None,
         max_repeats: int | None = None,
         template_id: int | str | None = None,
-        **options: Unpack[SendOptions],
-    ) -> int:
-        """Create a mailing and return its id.
+        with_cost: bool = False,
+        **options: Unpack[MailingOptions],
+    ) -> int | NewJob:
+        """Create a mailing and return its id (with ``with_cost=True``, its id and price).
 
-        SMSC: ``jobs.php`` ``add=1``. Not repeated after a lost answer (it would create a
-        second mailing).
+        SMSC: ``jobs.php`` ``add=1`` (``cost=1`` with ``with_cost``). Not repeated after a
+        lost answer (it would create a second mailing).
 
         Args:
             name: Name of the mailing.
@@ -311,31 +375,36 @@ class Jobs(Namespace):
             repeat: How often the mailing repeats (:class:`RepeatPeriod`).
             max_repeats: Most repeats (needs ``repeat``).
             template_id: Id of a message template whose text is sent (``tpl``).
-            **options: :class:`~smsc_async.params.SendOptions` applied to every message, e.g.
-                ``time`` for the start, ``sender`` (the from-address for e-mail), ``period``
-                and ``freq`` to spread it. ``id``, ``with_cost``, ``with_balance``, ``op`` and
-                ``err`` do not apply and are refused.
+            with_cost: Also return the price SMSC computed for the mailing (a :class:`NewJob`
+                instead of the bare id). The mailing is created either way.
+            **options: :class:`MailingOptions` applied to every message, e.g. ``time`` for the
+                start, ``sender`` (the from-address for e-mail), ``period`` and ``freq`` to
+                spread it. ``id``, ``with_balance``, ``op`` and ``err`` do not apply and are
+                refused.
 
         Returns:
-            The id of the new mailing.
+            The id of the new mailing; with ``with_cost=True`` a :class:`NewJob` (id and cost).
 
         Raises:
             TypeError: an argument of the wrong type, or an unknown or refused option.
             ValueError: empty name, no recipient, empty text (where the kind needs one), an
                 e-mail mailing without subject or sender address, an option out of range.
-            InsufficientFundsError: error 3, not enough money for the mailing.
-            InvalidDateError: error 5, SMSC cannot read ``time``.
+            RecordNotSavedError: error 3, SMSC did not save the mailing (e.g. not enough money,
+                no valid recipient, a forbidden text).
+            OperationFailedError: error 5, the operation failed (e.g. SMSC cannot read
+                ``time``).
             BadRequestError: error 1, SMSC refused the parameters.
-            MessageForbiddenError: error 6, forbidden text or sender name.
-            InvalidPhoneError: error 7, no valid recipient.
-            UndeliverableError: error 8, the messages cannot be delivered.
             AuthenticationError, IPBlockedError, ServerRateLimitError: errors 2, 4, 9.
             TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: no usable
                 answer, or the gate would wait too long (as for every request).
         """
+        if not isinstance(with_cost, bool):
+            raise TypeError(f"with_cost must be True or False, not {with_cost!r}")
         fields = _add_fields(
             name, phones, message, kind, subject, sender2, repeat, max_repeats, template_id, options
         )
+        if with_cost:
+            return await self._client._request(ADD_WITH_COST, fields)
         created = await self._client._request(ADD, fields)
         return created.id
 
@@ -354,15 +423,13 @@ class Jobs(Namespace):
         Raises:
             TypeError: ``id`` is not an int or str.
             ValueError: ``id`` is not a number.
-            NotFoundError: error 3, no mailing with this id.
+            OperationFailedError: error 5, e.g. no mailing with this id.
             BadRequestError, AuthenticationError, IPBlockedError, ServerRateLimitError: SMSC
                 errors 1, 2, 4, 9.
             TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: no usable
                 answer, or the gate would wait too long (as for every request).
         """
-        fields = {"id": check_id(id, "id")}
-        with _lookup_errors():
-            return await self._client._request(GET, fields)
+        return await self._client._request(GET, {"id": check_id(id, "id")})
 
     async def list(
         self, *, start: date | str | None = None, end: date | str | None = None
@@ -376,12 +443,13 @@ class Jobs(Namespace):
             end: Last day, inclusive.
 
         Returns:
-            The mailings; ``[]`` when there are none (SMSC's error 3, "no records found").
+            The mailings; ``[]`` when there are none (an empty answer, or error 3, which
+            other SMSC scripts answer when no records are found).
 
         Raises:
             TypeError: ``start``/``end`` is not a date or str.
             ValueError: a str that is not a ``dd.mm.yyyy`` date, or ``end`` before ``start``.
-            InvalidDateError: error 5, SMSC could not read a date.
+            OperationFailedError: error 5, e.g. SMSC could not read a date.
             BadRequestError, AuthenticationError, IPBlockedError, ServerRateLimitError: SMSC
                 errors 1, 2, 4, 9.
             TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: no usable
@@ -401,17 +469,15 @@ class Jobs(Namespace):
         Raises:
             TypeError: ``id`` is not an int or str.
             ValueError: ``id`` is not a number.
-            NotFoundError: error 3, no mailing with this id.
-            OperationFailedError: error 5, the mailing can no longer be cancelled (it started,
-                finished or was cancelled already).
+            OperationFailedError: error 5, no mailing with this id, or it can no longer be
+                cancelled (it started, finished or was cancelled already).
+            RecordNotSavedError: error 3, SMSC could not save the change.
             BadRequestError, AuthenticationError, IPBlockedError, ServerRateLimitError: SMSC
                 errors 1, 2, 4, 9.
             TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: no usable
                 answer, or the gate would wait too long (as for every request).
         """
-        fields = {"id": check_id(id, "id")}
-        with _lookup_errors():
-            await self._client._command(CANCEL, fields)
+        await self._client._command(CANCEL, {"id": check_id(id, "id")})
 
     async def delete(self, id: int | str) -> None:
         """Delete a mailing.
@@ -424,13 +490,12 @@ class Jobs(Namespace):
         Raises:
             TypeError: ``id`` is not an int or str.
             ValueError: ``id`` is not a number.
-            NotFoundError: error 3, no mailing with this id.
-            OperationFailedError: error 5, SMSC could not delete it.
+            OperationFailedError: error 5, no mailing with this id, or SMSC could not delete
+                it.
+            RecordNotSavedError: error 3, SMSC could not save the change.
             BadRequestError, AuthenticationError, IPBlockedError, ServerRateLimitError: SMSC
                 errors 1, 2, 4, 9.
             TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: no usable
                 answer, or the gate would wait too long (as for every request).
         """
-        fields = {"id": check_id(id, "id")}
-        with _lookup_errors():
-            await self._client._command(DELETE, fields)
+        await self._client._command(DELETE, {"id": check_id(id, "id")})

@@ -7,8 +7,13 @@ status.
 
 SMSC documents the answers of ``get=1`` and ``add=1``; the answers of ``chg``, ``send_code``,
 ``check_code`` and ``del`` are not captured (the doc page is cut): the client accepts any
-success answer (``{"result": "OK"}``, ``OK``) and raises on an error envelope. The error table
-of senders.php is not captured either: codes map to exceptions by their general meaning.
+success answer (``{"result": "OK"}``, ``OK``) and raises on an error envelope.
+
+senders.php's own errors (its answer page): 7 a number of bad format
+(:class:`~smsc_async.errors.InvalidPhoneError`), 10 a code already sent to the number, retry
+after 8 hours (:class:`~smsc_async.errors.CodeAlreadySentError`), 11 a wrong confirmation code
+(:class:`~smsc_async.errors.InvalidCodeError`); the other codes keep their general meaning.
+Error 9 also covers more than five new names a minute, which the limits gate spaces out.
 """
 
 from __future__ import annotations
@@ -204,8 +209,9 @@ class _Created(msgspec.Struct, frozen=True):
 SENDERS_LIST: Final = Endpoint(
     "senders", _SCRIPT, {"get": "1"}, safe=True, decoder=decoder(list[SenderName])
 )
+# Its own limit: five new names a minute, on top of the three identical requests.
 SENDERS_ADD: Final = Endpoint(
-    "senders", _SCRIPT, {"add": "1"}, safe=False, decoder=decoder(_Created)
+    "senders_add", _SCRIPT, {"add": "1"}, safe=False, decoder=decoder(_Created)
 )
 SENDERS_CHANGE: Final[Endpoint[None]] = Endpoint(
     "senders", _SCRIPT, {"chg": "1"}, safe=False, decoder=None
@@ -444,6 +450,8 @@ class Senders(Namespace):
         SMSC: ``senders.php`` ``add=1``.
 
         Attaching supporting documents (``doc_info`` and a file) is not supported yet.
+        SMSC allows five new names a minute per login: the limits gate holds the sixth until
+        the minute frees (or raises ``RateLimitedError`` if the wait policy says so).
 
         Args:
             sender: The name: letters and digits, or a phone number for a digital name.
@@ -519,6 +527,9 @@ class Senders(Namespace):
 
         Raises:
             ValueError: A name that is not a phone number, an empty site name.
+            InvalidPhoneError: SMSC finds the number's format invalid (error 7).
+            CodeAlreadySentError: A code was already sent to this number; SMSC allows another
+                8 hours after it (error 10). The code sent then is still the one to check.
             NotFoundError: No such name (error 3).
             BadRequestError: SMSC refused the request (error 1).
             AuthenticationError, IPBlockedError, ServerRateLimitError: errors 2, 4, 9.
@@ -543,8 +554,9 @@ class Senders(Namespace):
         Raises:
             TypeError: A code that is not a str.
             ValueError: A code that is not all digits, a name that is not a phone number.
+            InvalidCodeError: The code is not the one sent to the number (error 11).
             NotFoundError: No such name (error 3).
-            BadRequestError: SMSC refused the code or the request (error 1).
+            BadRequestError: SMSC refused the request (error 1).
             AuthenticationError, IPBlockedError, ServerRateLimitError: errors 2, 4, 9.
             TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: no usable
                 answer, or the gate would wait too long (as for every request).

@@ -429,7 +429,10 @@ async def test_status_wait_shows_each_message_once_settled(emu: Emulator) -> Non
     assert len(lines) == 2  # one line per message, written once
     states = {line.split()[1]: line.split(maxsplit=2)[2] for line in lines}
     assert states["+79990000001"].startswith("delivered  ")
-    assert states["+79990000002"].startswith("cannot deliver (error 1)  ")
+    assert states["+79990000002"].startswith(
+        "cannot deliver (error 1: subscriber does not exist)  "
+    )
+    assert result.stderr == ""  # no progress line: standard error is not a terminal
 
     result = await smsc(account(emu), "--json", "status", "--wait", "--interval", "0.1", *pairs)
     assert {(s["state"], s["settled"]) for s in document(result)} == {

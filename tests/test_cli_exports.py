@@ -108,8 +108,16 @@ async def test_a_cancelled_task_or_an_early_download_is_exit_code_1(
     target = tmp_path / "early.csv"
     result = await smsc(account(emu), "exports", "download", str(task), "-o", str(target))
     assert result.exit_code == 1
-    assert error_line(result).startswith("error: downloads.php: error 5")
+    line = error_line(result)
+    assert line.startswith("error: downloads.php: error 5")
+    assert line.endswith(
+        f"; export task {task} has no file until it is completed: wait for it with "
+        f"`smsc exports wait {task}`, then download it"
+    )
     assert not target.exists()
+    result = await smsc(account(emu), "--json", "exports", "download", str(task), "-o", str(target))
+    assert result.exit_code == 1
+    assert f"`smsc exports wait {task}`" in document(result)["error"]["message"]
     emu.cancel_export(task)
     result = await smsc(account(emu), "--json", "exports", "wait", str(task))
     assert result.exit_code == 1

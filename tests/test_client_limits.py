@@ -189,6 +189,22 @@ async def test_a_custom_gate_sees_every_attempt(emulator: Emulator) -> None:
     assert PASSWORD not in account
 
 
+@pytest.mark.asyncio
+async def test_a_sender_name_add_counts_against_both_senders_rules(emulator: Emulator) -> None:
+    gate = RecordingGate()
+    async with SMSCClient(LOGIN, PASSWORD, base_url=url_of(emulator), gate=gate) as c:
+        await c.senders.add("Shop")
+        await c.call("senders.php", add=1, sender="Shop2")
+        await c.senders.list(include_all=True)
+        await c.senders.delete("Shop")
+    assert [rules for _, rules, _ in gate.seen] == [
+        ("senders.identical", "senders.add"),
+        ("senders.identical", "senders.add"),  # the raw path picks the same rules
+        ("senders.identical",),
+        ("senders.identical",),
+    ]
+
+
 # The client's and the emulator's limit tables are written separately on purpose (a misreading
 # in one must not be mirrored in the other); this keeps their numbers in agreement.
 _EMULATOR_TO_CLIENT = {
@@ -200,6 +216,7 @@ _EMULATOR_TO_CLIENT = {
     ("phones.php", "identical phones.php"): ("phones", "phones.identical"),
     ("mails.php", "identical mails.php"): ("mails", "mails.identical"),
     ("senders.php", "identical senders.php"): ("senders", "senders.identical"),
+    ("senders.php", "sender name add"): ("senders_add", "senders.add"),
     ("get.php", "identical get.php"): ("get", "get.identical"),
     ("get.php", "statistics request"): ("get_stat", "get_stat.any"),
     ("templates.php", "identical templates.php"): ("templates", "templates.identical"),

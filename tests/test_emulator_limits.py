@@ -63,6 +63,8 @@ async def test_rule_table_has_the_documented_limits() -> None:
     assert limits[("status.php", "mass status request")] == 1
     assert limits[("balance.php", "balance request")] == 10
     assert limits[("phones.php", "identical phones.php")] == 3
+    assert limits[("senders.php", "identical senders.php")] == 3
+    assert limits[("senders.php", "sender name add")] == 5
     assert MAX_IN_FLIGHT == 14
 
 
@@ -181,6 +183,33 @@ async def test_balance_ten_a_minute_on_a_sliding_window(api: Api) -> None:
     assert await api.code("balance.php") == 9
     await at(61.01)
     assert await api.code("balance.php") == 0
+
+
+@pytest.mark.looptime
+@pytest.mark.asyncio
+async def test_five_new_sender_names_a_minute(api: Api) -> None:
+    async def add(name: str, **params: str) -> int:
+        return await api.code("senders.php", add="1", sender=name, **params)
+
+    assert await add("Shop0") == 0
+    await at(0.5)
+    assert await add("shop0") == 5  # exists: answered with an error, not counted
+    for second in range(1, 5):
+        await at(second)
+        assert await add(f"Shop{second}") == 0
+    await at(10)
+    assert await api.json("senders.php", add="1", sender="Shop5") == {
+        "error": "too many requests, wait a minute",
+        "error_code": 9,
+    }
+    assert await add("Shop5", user="sub") == 9  # per login, whichever subclient
+    # Other senders.php commands are not adds.
+    assert await api.code("senders.php", get="1", all="1") == 0
+    assert await api.code("senders.php", chg="1", sender="Shop1", cmt="c") == 0
+    await at(60.01)  # the add at 0 slid out
+    assert await add("Shop5") == 0
+    assert await add("Shop6") == 9
+    assert len(api.emu.sender_names()) == 6
 
 
 @pytest.mark.looptime

@@ -14,6 +14,9 @@ from smsc_async import (
     APIError,
     AuthenticationError,
     BadRequestError,
+    CodeAlreadySentError,
+    InvalidCodeError,
+    InvalidPhoneError,
     IPBlockedError,
     NotFoundError,
     OperationFailedError,
@@ -110,10 +113,12 @@ async def test_digital_name_confirmed_with_a_code(client: SMSCClient, emulator: 
     assert len(code) == 6
 
     wrong = "000000" if code != "000000" else "111111"
-    with pytest.raises(BadRequestError) as caught:
+    with pytest.raises(InvalidCodeError) as caught:
         await client.senders.check_code(DIGITAL, wrong)
-    assert caught.value.code == 1
+    assert caught.value.code == 11
     assert caught.value.script == "senders.php"
+    assert "Invalid confirmation code." in str(caught.value)
+    assert not isinstance(caught.value, BadRequestError)
     assert emulator.sender_names()[0].confirmed is False
 
     await client.senders.check_code(DIGITAL, code)
@@ -122,6 +127,64 @@ async def test_digital_name_confirmed_with_a_code(client: SMSCClient, emulator: 
     assert (name.sender, name.status) == (DIGITAL, SenderStatus.ALLOWED)
     await client.senders.delete(id=name_id)
     assert emulator.sender_names() == []
+
+
+@pytest.mark.asyncio
+@pytest.mark.looptime
+async def test_a_second_code_within_8_hours_is_refused(
+    client: SMSCClient, emulator: Emulator
+) -> None:
+    name_id = await client.senders.add(DIGITAL)
+    await client.senders.send_code(DIGITAL)
+    first = emulator.sender_code(name_id)
+    assert first is not None
+
+    await asyncio.sleep(8 * 3600 - 1)
+    with pytest.raises(CodeAlreadySentError) as caught:
+        await client.senders.send_code(DIGITAL, site_name="shop.example")
+    assert caught.value.code == 10
+    assert caught.value.script == "senders.php"
+    assert "Retry is possible after 8 hours" in str(caught.value)
+    # Another subclient's name of the same number: the same phone would get the SMS.
+    await client.senders.add(DIGITAL, user="shop1")
+    with pytest.raises(CodeAlreadySentError):
+        await client.senders.send_code(DIGITAL, user="shop1")
+    # Another number is not affected.
+    await client.senders.add("79990000002")
+    await client.senders.send_code("79990000002")
+    assert [r.answered_error for r in emulator.requests if "send_code" in r.params] == [
+        None,
+        10,
+        10,
+        None,
+    ]
+
+    # The code sent first still confirms the name.
+    assert emulator.sender_code(name_id) == first
+    await client.senders.check_code(DIGITAL, first)
+    assert emulator.sender_names()[0].confirmed is True
+
+    await asyncio.sleep(1)  # 8 hours after the first code: a new one may be sent
+    await client.senders.send_code(DIGITAL, user="shop1")
+    assert emulator.sender_code(DIGITAL, user="shop1") is not None
+
+
+@pytest.mark.asyncio
+async def test_send_code_to_a_bad_number_is_invalid_phone(
+    client: SMSCClient, emulator: Emulator
+) -> None:
+    # Five digits pass the client's check (a short number may be a digital name somewhere);
+    # SMSC (here the emulator: 10 to 15 digits) finds the format invalid.
+    await client.senders.add("12345")
+    with pytest.raises(InvalidPhoneError) as caught:
+        await client.senders.send_code("12345")
+    assert caught.value.code == 7
+    assert caught.value.script == "senders.php"
+    assert "Invalid number format." in str(caught.value)
+    assert emulator.sender_code("12345") is None
+    # The format is checked before the name is looked up.
+    with pytest.raises(InvalidPhoneError):
+        await client.senders.send_code("+441234")
 
 
 @pytest.mark.asyncio
@@ -142,6 +205,7 @@ async def test_subclient_names_are_kept_apart(client: SMSCClient, emulator: Emul
 
 
 @pytest.mark.asyncio
+@pytest.mark.looptime  # seven adds: the sixth waits for the five-a-minute rule
 async def test_iterate_pages_with_prev_id(client: SMSCClient, emulator: Emulator) -> None:
     ids = [await client.senders.add(f"Name{i}") for i in range(7)]
     emulator.clear_requests()
@@ -227,8 +291,9 @@ async def test_natural_errors(client: SMSCClient, emulator: Emulator) -> None:
         await client.senders.add("FarTooLongForASender")
     assert too_long.value.code == 1
     await client.senders.add(DIGITAL)
-    with pytest.raises(BadRequestError):
+    with pytest.raises(InvalidCodeError) as no_code:
         await client.senders.check_code(DIGITAL, "1234")  # no code was ever sent
+    assert no_code.value.code == 11
     assert [r.sender for r in emulator.sender_names()] == ["Twice", DIGITAL]
 
 
@@ -241,7 +306,10 @@ async def test_natural_errors(client: SMSCClient, emulator: Emulator) -> None:
         (3, NotFoundError),
         (4, IPBlockedError),
         (5, OperationFailedError),
+        (7, InvalidPhoneError),
         (9, ServerRateLimitError),
+        (10, CodeAlreadySentError),
+        (11, InvalidCodeError),
     ],
 )
 async def test_error_codes_map_to_classes(
@@ -355,6 +423,48 @@ async def test_fourth_identical_request_can_fail_fast(emulator: Emulator) -> Non
     assert len(emulator.requests) == 3
 
 
+@pytest.mark.asyncio
+@pytest.mark.looptime
+async def test_sixth_new_name_in_a_minute_waits_at_the_gate(
+    client: SMSCClient, emulator: Emulator
+) -> None:
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    for i in range(5):
+        await client.senders.add(f"Shop{i}")
+        assert loop.time() - start < 10 * i + 1
+        await asyncio.sleep(10)
+    # Different names, so no "identical" rule holds the sixth: only "five adds a minute".
+    await client.senders.add("Shop5")
+    assert loop.time() - start >= 60
+    # A raw call() of the same command counts in the same window: it waits for the add at 10.
+    await client.call("senders.php", add=1, sender="Shop6")
+    assert loop.time() - start >= 70
+    adds = [r.at for r in emulator.requests if "add" in r.params]
+    assert len(adds) == 7
+    assert adds[5] - adds[0] >= 60
+    assert adds[6] - adds[1] >= 60
+    for i, t in enumerate(adds):
+        assert sum(1 for u in adds[i:] if u <= t + 60) <= 5
+    assert all(r.answered_error is None for r in emulator.requests)
+    assert len(emulator.sender_names()) == 7
+
+
+@pytest.mark.asyncio
+@pytest.mark.looptime
+async def test_sixth_new_name_can_fail_fast(emulator: Emulator) -> None:
+    async with SMSCClient(LOGIN, PASSWORD, base_url=url_of(emulator), on_limit="raise") as c:
+        for i in range(5):
+            await c.senders.add(f"Shop{i}", user="shop1" if i % 2 else None)
+        with pytest.raises(RateLimitedError) as caught:
+            await c.senders.add("Shop5")
+        # Other senders.php commands are not adds.
+        assert len(await c.senders.list(include_all=True)) == 3
+    assert caught.value.rule == "senders.add"
+    assert 55 <= caught.value.retry_after <= 62
+    assert len(emulator.requests) == 6
+
+
 # --- the emulator in the other formats ------------------------------------------------------
 
 
@@ -382,8 +492,10 @@ async def test_emulator_answers_fmt_0_and_1(emulator: Emulator) -> None:
         )
         assert await _raw(http, emulator, add="1", sender="RawName2", fmt="1") == str(name_id + 1)
         assert await _raw(http, emulator, send_code="1", sender="RawName", fmt="0") == (
-            "ERROR = 1 (parameters error)"
+            "ERROR = 7 (Invalid number format.)"
         )
+        # Found by id, the name is still no number.
+        assert await _raw(http, emulator, send_code="1", id=str(name_id), fmt="1") == "0,-7"
         assert await _raw(http, emulator, chg="1", id=str(name_id), cmt="c", fmt="0") == "OK"
         assert await _raw(http, emulator, del_="1", fmt="1") == "0,-1"  # no command
         assert await _raw(http, emulator, **{"del": "1"}, id=str(name_id), fmt="1") == "OK"

@@ -7,7 +7,7 @@ option. ``smsc --help`` lists the commands, the exit codes and the ``--sandbox``
 
     smsc --sandbox send +79991234567 --text "Hello"
     smsc --json balance
-    smsc status --wait 1001:+79991234567
+    smsc --sandbox status --wait 1001 +79990000001
 
 Importing this package needs neither click nor rich; :func:`main` says how to install them
 when they are missing.

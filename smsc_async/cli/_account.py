@@ -9,6 +9,7 @@ import click
 from .._client import SMSCClient
 from ..history import MAX_HISTORY_MONTHS, MAX_HISTORY_PAGE
 from ._runtime import HelpGroup, Settings, pass_settings, take
+from ._status import state_words, status_json
 
 __all__ = ["balance", "contacts", "history", "senders"]
 
@@ -83,8 +84,9 @@ def history(
     """Show sent messages, newest first.
 
     \b
-    Example:
-      smsc history --since 2026-03-01 --phone +79991234567
+    Examples:
+      smsc history --phone +79990000001
+      smsc history --since 2026-11-01 --until 2026-11-30 --limit 500
     """  # noqa: D301
     start = since.date() if since is not None else date.today() - timedelta(days=_DEFAULT_DAYS)
     end = until.date() if until is not None else None
@@ -96,10 +98,18 @@ def history(
         )
         messages = await take(found, limit)
         if settings.json:
-            settings.output.document(messages)
+            settings.output.document([status_json(m) for m in messages])
             return
         rows = [
-            (m.send_time, m.id, m.phone, m.status, m.sms_cnt, m.cost, _clip(m.message))
+            (
+                m.send_time,
+                m.id,
+                m.phone,
+                state_words(m.status, m.err),
+                m.sms_cnt,
+                m.cost,
+                _clip(m.message),
+            )
             for m in messages
         ]
         columns = ("sent", "id", "phone", "status", "parts", "cost", "text")

@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Final
 
+from .._status_texts import status_text
 from ..errors import (
+    AuthenticationError,
     ExportTimeoutError,
     GateUnavailableError,
     HTTPStatusError,
+    RecipientRejectedError,
     ResponseDecodeError,
     SendOutcomeUnknownError,
     SMSCError,
@@ -24,6 +27,7 @@ __all__ = [
     "EXIT_REFUSED",
     "EXIT_UNKNOWN",
     "EXIT_USAGE",
+    "auth_hint",
     "describe",
     "exit_code_for",
     "most_serious",
@@ -91,13 +95,33 @@ def status_hint(message_id: int | str, phones: str) -> str:
     return f"check it with `smsc status {message_id} {phone}` before sending again"
 
 
-def describe(exc: BaseException) -> str:
+def auth_hint(credentials: str | None) -> str:
+    """Return the advice given with error 2: the variables the account came from, to check.
+
+    Args:
+        credentials: Those variables (and the server), e.g. ``"SMSC_APIKEY (server ...)"``;
+            ``None`` names both ways of giving an account.
+    """
+    names = credentials or "SMSC_LOGIN and SMSC_PASSWORD, or SMSC_APIKEY"
+    return f"check {names}, and that the account allows requests from this IP address"
+
+
+def describe(exc: BaseException, *, credentials: str | None = None) -> str:
     """Return an error as one line of text (never with a password or API key in it).
 
-    The library's messages hold no secrets; an outcome-unknown send gets the command that
-    checks it.
+    The library's messages hold no secrets. An outcome-unknown send gets the command that
+    checks it, a refused login (error 2) the variables to check (``credentials``, see
+    :func:`auth_hint`), and a refused number its status and error in words.
     """
+    if isinstance(exc, RecipientRejectedError):
+        return (
+            f"SMSC refused number {exc.phone} of send {exc.message_id}: "
+            f"{status_text(exc.status, exc.error)}; "
+            "nothing was sent to it"
+        )
     text = one_line(str(exc)) or type(exc).__name__
     if isinstance(exc, SendOutcomeUnknownError):
         text += "; " + status_hint(exc.message_id, exc.phones)
+    elif isinstance(exc, AuthenticationError):
+        text += "; " + auth_hint(credentials)
     return text

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Callable, Iterator
+from typing import Any, Final
 
 import click
 from rich.progress import (
@@ -17,14 +18,25 @@ from rich.progress import (
 )
 
 from .._client import SMSCClient
+from ..errors import APIError
 from ..exports import POLL_INTERVAL, ExportTask
-from ._output import Output, name_of
+from ._output import Output, json_record, name_of
 from ._runtime import HelpGroup, Settings, pass_settings, seconds_option
-from ._sandbox import SANDBOX_INTERVAL
+from ._sandbox import COMPLETED_EXPORT, SANDBOX_INTERVAL
 
 __all__ = ["exports"]
 
 _STDOUT = "-"
+_NOT_READY: Final = 5  # downloads.php's error for a task that has no file yet
+
+
+def _task_json(task: ExportTask) -> dict[str, Any]:
+    """A task as JSON, its times in ISO 8601 (SMSC's raw ``created``/``time`` are Moscow time)."""
+    times = {
+        "created": ("created_time", task.created_time),
+        "time": ("start_time", task.start_time),
+    }
+    return json_record(task, times=times)
 
 
 @click.group(cls=HelpGroup)
@@ -40,7 +52,7 @@ def list_exports(settings: Settings) -> int:
     async def show(smsc: SMSCClient) -> None:
         tasks = await smsc.exports.list()
         if settings.json:
-            settings.output.document(tasks)
+            settings.output.document([_task_json(task) for task in tasks])
             return
         rows = [(t.id, t.name, t.status, t.created_time, t.file_name) for t in tasks]
         columns = ("id", "name", "status", "created", "file")
@@ -75,7 +87,7 @@ def wait_export(
     async def wait(smsc: SMSCClient) -> None:
         task = await smsc.exports.wait(task_id, timeout=limit, interval=every, on_poll=polled)
         if settings.json:
-            out.document(task)
+            out.document(_task_json(task))
         else:
             out.line(
                 f"task {task.id} is completed; get its file with `smsc exports download {task.id}`"
@@ -132,7 +144,24 @@ def download_export(settings: Settings, task_id: int, target: str | None) -> int
     if path == _STDOUT and settings.json:
         raise click.UsageError("--json and --output - would both write to standard output")
 
-    async def download(smsc: SMSCClient) -> None:
+    async def download(smsc: SMSCClient) -> int | None:
+        try:
+            await save(smsc)
+        except APIError as exc:
+            if exc.script != "downloads.php" or exc.code != _NOT_READY:
+                raise
+            hint = (
+                f"export task {task_id} has no file until it is completed: wait for it with "
+                f"`smsc exports wait {task_id}`, then download it"
+            )
+            if settings.sandbox:  # a fresh emulator every command: its tasks start over
+                hint += (
+                    f" (the sandbox starts afresh each time; its task {COMPLETED_EXPORT} is ready)"
+                )
+            return out.failure(exc, hint=hint)
+        return None
+
+    async def save(smsc: SMSCClient) -> None:
         if path == _STDOUT:
             sys.stdout.flush()
             sink = sys.stdout.buffer

@@ -13,11 +13,17 @@ import msgspec
 from rich.text import Text
 
 from .._client import SMSCClient
+from .._status_texts import status_text
 from ..bulk import BulkSendItem
-from ..errors import RecipientRejectedError, SendOutcomeUnknownError, SMSCError
+from ..errors import (
+    AuthenticationError,
+    RecipientRejectedError,
+    SendOutcomeUnknownError,
+    SMSCError,
+)
 from ..models import PhoneDetail
 from ..params import SendOptions, new_message_id
-from ._exits import EXIT_OK, describe, exit_code_for, most_serious, status_hint
+from ._exits import EXIT_OK, auth_hint, exit_code_for, most_serious, one_line, status_hint
 from ._runtime import Settings, pass_settings, read_pairs
 
 __all__ = ["Outcome", "cost", "send"]
@@ -74,11 +80,11 @@ def _result_text(outcome: Outcome) -> Text:
     if error is None:
         return Text("sent (confirmed by status)" if outcome.reconciled else "sent", "green")
     if isinstance(error, RecipientRejectedError):
-        return Text(f"refused: status {error.status}, error {error.error}", "red")
+        return Text(f"refused: {status_text(error.status, error.error)}", "red")
     if isinstance(error, SendOutcomeUnknownError):
         hint = status_hint(outcome.id, outcome.phone)
         return Text(f"may or may not have been accepted; {hint}", "yellow")
-    return Text(describe(error), "red")
+    return Text(one_line(str(error)) or type(error).__name__, "red")  # advice: in the error line
 
 
 def _show_outcomes(settings: Settings, outcomes: Sequence[Outcome]) -> int:
@@ -93,9 +99,11 @@ def _show_outcomes(settings: Settings, outcomes: Sequence[Outcome]) -> int:
     if not failed:
         return EXIT_OK
     if len(outcomes) == 1 and failed[0].error is not None:
-        out.error(describe(failed[0].error))  # e.g. SMSC's error, or the status to check
+        out.error(out.describe(failed[0].error))  # e.g. SMSC's error, or the status to check
         return exit_code_for(failed[0].error)
     message = f"{len(failed)} of {len(outcomes)} messages were not sent"
+    if any(isinstance(o.error, AuthenticationError) for o in failed):
+        message += "; " + auth_hint(out.credentials)
     unknown = [o for o in failed if isinstance(o.error, SendOutcomeUnknownError)]
     if unknown:
         checks = " ".join(f"{o.id}:{o.phone}" for o in unknown[:3])
@@ -228,7 +236,7 @@ def send(
 
 def _detail_text(detail: PhoneDetail) -> Text:
     if detail.status is not None or detail.error:
-        return Text(f"would be refused: status {detail.status}, error {detail.error}", "red")
+        return Text(f"would be refused: {status_text(detail.status, detail.error)}", "red")
     return Text("")
 
 

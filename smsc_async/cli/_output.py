@@ -8,9 +8,9 @@ that ``--json`` output stays parseable whatever happens.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Final
+from typing import Any, Final
 
 import click
 import msgspec
@@ -21,7 +21,7 @@ from rich.text import Text
 
 from ._exits import describe, exit_code_for, one_line
 
-__all__ = ["Output", "error_info", "local_time", "name_of", "to_json"]
+__all__ = ["Output", "error_info", "json_record", "local_time", "name_of", "to_json"]
 
 _PIPE_WIDTH: Final = 1000
 # Attributes of the library's errors worth keeping in a JSON error object.
@@ -37,11 +37,11 @@ _ERROR_ATTRIBUTES: Final = (
 )
 
 
-def error_info(exc: BaseException) -> dict[str, object]:
+def error_info(exc: BaseException, *, credentials: str | None = None) -> dict[str, object]:
     """Describe an error as a JSON object: type, one-line message, exit code, its details."""
     info: dict[str, object] = {
         "type": type(exc).__name__,
-        "message": describe(exc),
+        "message": describe(exc, credentials=credentials),
         "exit_code": exit_code_for(exc),
     }
     for name in _ERROR_ATTRIBUTES:
@@ -51,20 +51,52 @@ def error_info(exc: BaseException) -> dict[str, object]:
     return info
 
 
-def _enc_hook(value: object) -> object:
-    if isinstance(value, BaseException):
-        return error_info(value)
-    raise NotImplementedError(f"cannot encode {type(value).__name__} as JSON")
+def to_json(value: object, *, credentials: str | None = None) -> str:
+    """Encode a value (Structs, lists, dicts, errors) as indented JSON; Decimals as strings.
 
+    Aware datetimes become ISO 8601 with their offset (``Z`` for UTC).
+    """
 
-def to_json(value: object) -> str:
-    """Encode a value (Structs, lists, dicts, errors) as indented JSON; Decimals as strings."""
-    return msgspec.json.format(msgspec.json.encode(value, enc_hook=_enc_hook), indent=2).decode()
+    def enc_hook(value: object) -> object:
+        if isinstance(value, BaseException):
+            return error_info(value, credentials=credentials)
+        raise NotImplementedError(f"cannot encode {type(value).__name__} as JSON")
+
+    return msgspec.json.format(msgspec.json.encode(value, enc_hook=enc_hook), indent=2).decode()
 
 
 def local_time(value: datetime | None) -> str:
-    """Show an aware time in the local zone (``""`` when unknown)."""
-    return "" if value is None else value.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    """Show an aware time in the local zone, with the zone's name (``""`` when unknown).
+
+    E.g. ``2026-12-06 21:51:25 UTC``, or ``... MSK`` in Moscow: SMSC writes its dates in
+    Moscow time without saying so, and a reader must not have to guess.
+    """
+    return "" if value is None else value.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+def json_record(
+    value: Any, *, times: Mapping[str, tuple[str, datetime | None]], **extra: object
+) -> dict[str, Any]:
+    """Turn a result into a JSON object whose times are ISO 8601 with their offset.
+
+    SMSC writes dates as ``DD.MM.YYYY hh:mm:ss`` in Moscow time, unlabelled; a JSON reader would
+    take them for local or UTC time. Each raw field named in ``times`` is replaced, in place, by
+    the library's aware time (e.g. ``last_date`` by ``last_time``: ``2026-12-06T21:51:25Z``).
+
+    Args:
+        value: A msgspec Struct.
+        times: ``{raw field: (new field, aware datetime or None)}``.
+        **extra: Fields added at the end (e.g. a status in words).
+    """
+    record: dict[str, Any] = {}
+    for name, field in msgspec.to_builtins(value).items():
+        if name in times:
+            new_name, when = times[name]
+            record[new_name] = when
+        else:
+            record[name] = field
+    record.update(extra)
+    return record
 
 
 def name_of(member: enum.Enum | None) -> str:
@@ -94,6 +126,9 @@ class Output:
 
     def __init__(self, *, json_mode: bool) -> None:
         self.json = json_mode
+        self.credentials: str | None = None
+        """The variables the account came from, e.g. ``SMSC_APIKEY``: what error 2 says to check
+        (with the server); ``None`` for the sandbox."""
         self._console: Console | None = None
         self._err_console: Console | None = None
 
@@ -116,7 +151,7 @@ class Output:
 
     def document(self, value: object) -> None:
         """Write the JSON document of the result on standard output."""
-        click.echo(to_json(value))
+        click.echo(to_json(value, credentials=self.credentials))
 
     def table(
         self,
@@ -146,14 +181,25 @@ class Output:
         """Write the one ``error: ...`` line on standard error."""
         click.echo(f"error: {one_line(text)}", err=True)
 
-    def failure(self, exc: BaseException) -> int:
+    def describe(self, exc: BaseException) -> str:
+        """Return an error as one line, with what to check for a refused login (error 2)."""
+        return describe(exc, credentials=self.credentials)
+
+    def failure(self, exc: BaseException, *, hint: str | None = None) -> int:
         """Report an error that ended the command; return its exit code.
 
         One line on standard error; with ``--json`` also ``{"error": {...}}`` on standard
         output, so a script reading the document learns what happened (e.g. the message id of
         a send whose outcome is unknown).
+
+        Args:
+            exc: The error.
+            hint: What to do about it, added to the line (and to the JSON ``message``).
         """
-        self.error(describe(exc))
+        info = error_info(exc, credentials=self.credentials)
+        if hint:
+            info["message"] = f"{info['message']}; {hint}"
+        self.error(str(info["message"]))
         if self.json:
-            self.document({"error": error_info(exc)})
+            self.document({"error": info})
         return exit_code_for(exc)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import csv
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any, TypeVar
@@ -12,6 +13,7 @@ from typing import IO, Any, TypeVar
 import click
 
 from .._client import SMSCClient
+from .._env import ENV_APIKEY, ENV_BASE_URL, ENV_LOGIN, ENV_PASSWORD
 from ..errors import SMSCError
 from ._exits import EXIT_OK, EXIT_USAGE
 from ._output import Output
@@ -133,8 +135,18 @@ class Settings:
             client = SMSCClient.from_env(timeout=self.timeout)
         except ValueError as exc:  # it names the variable to fix, never a value
             raise NoCredentials(f"{exc} (or use --sandbox)") from None
+        self.output.credentials = _credentials_read(client)
         async with client:
             yield client
+
+
+def _credentials_read(client: SMSCClient) -> str:
+    """Name the variables the account came from and the server: what error 2 says to check."""
+    names = ENV_APIKEY if os.environ.get(ENV_APIKEY) else f"{ENV_LOGIN} and {ENV_PASSWORD}"
+    server = client.base_urls[0]
+    if os.environ.get(ENV_BASE_URL):
+        return f"{names} (server {server}, from {ENV_BASE_URL})"
+    return f"{names} (server {server}; {ENV_BASE_URL} picks another)"
 
 
 pass_settings = click.make_pass_decorator(Settings)

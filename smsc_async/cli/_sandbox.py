@@ -17,7 +17,7 @@ from ._output import Output
 if TYPE_CHECKING:
     from ..emulator import Emulator
 
-__all__ = ["SANDBOX_HELP", "SANDBOX_INTERVAL", "sandbox"]
+__all__ = ["COMPLETED_EXPORT", "SANDBOX_HELP", "SANDBOX_INTERVAL", "sandbox"]
 
 SANDBOX_INTERVAL: Final = 0.5
 """Default seconds between polls with --sandbox, where everything completes within a second."""
@@ -27,6 +27,7 @@ SENDER: Final = "SMSCDemo"
 FAILING: Final = "+79990000003"  # its messages end "cannot deliver"
 REFUSED: Final = "+79990000099"  # SMSC refuses it outright
 HISTORY_ID: Final = 1001
+COMPLETED_EXPORT: Final = 1  # export task 1 is completed; task 2 completes after about 1 s
 _CONTACTS: Final = (
     ("+79990000001", "Anna Petrova", True),
     ("+79990000002", "Boris Ivanov", True),
@@ -46,7 +47,7 @@ holding account demo (1000.00 RUR, 2.50 an SMS part) and:
   senders    {SENDER} (approved)
   history    message {HISTORY_ID} to those three numbers, e.g.
              smsc --sandbox status --wait {HISTORY_ID} +79990000001
-  exports    task 1 (completed, 100 rows); task 2 (completes after about 1 s)
+  exports    task {COMPLETED_EXPORT} (completed, 100 rows); task 2 (completes after about 1 s)
 Messages are delivered about 0.5 s after sending; those to {FAILING} end
 "cannot deliver", and {REFUSED} is refused at once."""
 

@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+import contextlib
+from collections.abc import Sequence
 from typing import IO, Any
 
 import click
-import msgspec
 from rich.text import Text
 
 from .._client import SMSCClient
+from .._status_texts import error_meaning
 from ..bulk import DEFAULT_POLL_INTERVAL
 from ..errors import StatusWaitTimeoutError
+from ..history import SentMessage
 from ..models import MessageState, MessageStatus
 from ._exits import EXIT_GAVE_UP, EXIT_OK
-from ._output import local_time, name_of
+from ._output import json_record, local_time, name_of
 from ._runtime import Settings, pass_settings, read_pairs, seconds_option
 from ._sandbox import SANDBOX_INTERVAL
+from ._waiting import WaitLine, wait_settled
 
-__all__ = ["in_given_order", "status"]
+__all__ = ["in_given_order", "state_words", "status", "status_json"]
 
 _GOOD = frozenset({MessageState.DELIVERED, MessageState.READ, MessageState.LINK_CLICKED})
 _PENDING = frozenset({MessageState.QUEUED, MessageState.SENT})
@@ -50,6 +53,14 @@ def _style(state: MessageState) -> str:
     return "" if state in _PENDING else "red"
 
 
+def state_words(state: MessageState, err: int) -> str:
+    """Show a status with its error in words: ``cannot deliver (error 1: subscriber ...)``."""
+    if not err:
+        return name_of(state)
+    meaning = error_meaning(err)
+    return f"{name_of(state)} (error {err}" + (f": {meaning})" if meaning else ")")
+
+
 class _StatusLines:
     """Human status lines, aligned on the widths of the ids and numbers asked for."""
 
@@ -58,7 +69,7 @@ class _StatusLines:
         self.phone_width = max(len(p) for _, p in pairs)
 
     def __call__(self, status: MessageStatus) -> Text:
-        state = name_of(status.status) + (f" (error {status.err})" if status.err else "")
+        state = state_words(status.status, status.err)
         line = Text(f"{status.id!s:<{self.id_width}}  {status.phone!s:<{self.phone_width}}  ")
         line.append(state, _style(status.status))
         if when := local_time(status.last_time):
@@ -66,11 +77,24 @@ class _StatusLines:
         return line
 
 
-def _status_json(status: MessageStatus) -> dict[str, Any]:
-    data: dict[str, Any] = msgspec.to_builtins(status)
-    data["state"] = name_of(status.status).replace(" ", "_")
-    data["settled"] = status.status.is_settled
-    return data
+def status_json(status: MessageStatus | SentMessage) -> dict[str, Any]:
+    """A status (or a sent message of the history) as JSON.
+
+    Its times are ISO 8601 with their offset (``last_time``, ``send_time``) instead of SMSC's
+    unlabelled Moscow ``last_date``/``send_date``; ``state`` and ``error_meaning`` say the
+    codes in words (SMSC's own ``status_name`` is Russian).
+    """
+    times = {
+        "last_date": ("last_time", status.last_time),
+        "send_date": ("send_time", status.send_time),
+    }
+    return json_record(
+        status,
+        times=times,
+        state=name_of(status.status).replace(" ", "_"),
+        error_meaning=error_meaning(status.err) if status.err else None,
+        settled=status.status.is_settled,
+    )
 
 
 @click.command()
@@ -102,10 +126,15 @@ def status(
 ) -> int:
     """Show the delivery status of messages (by message id and phone number).
 
+    Each status is shown with its error in words, e.g. "cannot deliver (error 1: subscriber
+    does not exist)", and the time of its last change in the local time zone. With --wait each
+    message is shown once it is delivered or has failed; meanwhile, on a terminal, a line on
+    standard error says how many are still pending and when the next check is.
+
     \b
     Examples:
-      smsc status 1001 +79991234567
-      smsc status 1001:+79991234567 1002:+79997654321 --wait
+      smsc status 1001 +79990000001
+      smsc status 1001:+79990000001 1001:+79990000003 --wait
       smsc status --csv sent.csv --wait --wait-timeout 600
     """  # noqa: D301
     pairs = _status_pairs(messages, csv_file)
@@ -117,28 +146,43 @@ def status(
 
     async def check(smsc: SMSCClient) -> int:
         seen: list[MessageStatus] = []
-        found: AsyncIterator[MessageStatus] = (
-            smsc.bulk.iter_settled(pairs, interval=every, timeout=wait_timeout)
-            if wait
-            else smsc.bulk.iter_statuses(pairs)
-        )
+        if not wait:
+            seen = [one async for one in smsc.bulk.iter_statuses(pairs)]
+            _write_statuses(settings, seen, pairs, show, arrived=False)
+            return EXIT_OK
+        # On a terminal a line on standard error says what the wait is at; never in a log.
+        terminal = not settings.json and out.err_console.is_terminal
+        progress = WaitLine(out.err_console, len(pairs)) if terminal else None
+
+        def settled(one: MessageStatus) -> None:
+            seen.append(one)
+            if not settings.json:
+                if progress is not None:
+                    progress.clear()
+                out.line(show(one))  # each one as soon as it has settled
+
         try:
-            async for one in found:
-                seen.append(one)
-                if not settings.json and wait:
-                    out.line(show(one))  # each one as soon as it has settled
+            async with progress.shown() if progress is not None else contextlib.nullcontext():
+                await wait_settled(
+                    smsc,
+                    pairs,
+                    interval=every,
+                    give_up_after=wait_timeout,
+                    on_settled=settled,
+                    progress=progress,
+                )
         except StatusWaitTimeoutError as exc:
             seen.extend(exc.pending)
             if not settings.json:
                 for pending in exc.pending:
                     out.line(show(pending))
-            _write_statuses(settings, seen, pairs, show, arrived=wait)
+            _write_statuses(settings, seen, pairs, show, arrived=True)
             out.error(
                 f"{len(exc.pending)} of {len(pairs)} messages had not settled after "
                 f"{exc.timeout:g} s"
             )
             return EXIT_GAVE_UP
-        _write_statuses(settings, seen, pairs, show, arrived=wait)
+        _write_statuses(settings, seen, pairs, show, arrived=True)
         return EXIT_OK
 
     return settings.run(check)
@@ -154,7 +198,7 @@ def _write_statuses(
 ) -> None:
     """Write the statuses: JSON in the order they arrived, lines in the order asked."""
     if settings.json:
-        settings.output.document([_status_json(s) for s in seen])
+        settings.output.document([status_json(s) for s in seen])
         return
     if arrived:
         return  # already written one by one

@@ -2,25 +2,29 @@
 
 Commands (smsc-api.md §16): ``add=1`` (name, phones, mes and any send.php parameter),
 ``get=1&id=``, ``get_all=1`` (optional ``start``/``end`` dates), ``cancel=1&id=`` and
-``del=1&id=``. SMSC's answers to jobs.php are not captured (gap 7); this emulator answers the
-most plausible shapes:
+``del=1&id=``. Answers follow SMSC's jobs_answer page where it speaks:
 
-- ``add``: the new id, ``{"id": n}`` (``ID = n`` in fmt=0, ``n`` in fmt=1);
-- ``get``: one record ``{"id", "name", "status", "cnt", "mes", "sender", "subj", "type",
-  "add_date", "send_date"}`` plus ``"rpt"``/``"rptn"`` when the mailing repeats;
-- ``get_all``: a list of such records, oldest first; nothing found is error 3, like
-  phones.php's lists;
-- ``cancel``/``del``: ``OK``.
+- ``add``: ``OK, ID - <id>`` (fmt=0), ``<id>`` (fmt=1), ``<result><id>…</id></result>``
+  (fmt=2), ``{"id": <id>}`` (fmt=3); with ``cost=1`` the price follows:
+  ``OK, ID - <id>, COST - <cost>``, ``<id>,<cost>``, ``<cost>`` in the XML,
+  ``{"id": <id>, "cost": "<cost>"}``;
+- ``cancel``/``del``: ``OK`` (``{"result": "OK"}`` at fmt=3).
+
+Where the page is silent (the shapes of ``get``/``get_all``) the emulator answers the most
+plausible ones: ``get`` one record ``{"id", "name", "status", "cnt", "mes", "sender", "subj",
+"type", "add_date", "send_date"}`` plus ``"rpt"``/``"rptn"`` when the mailing repeats;
+``get_all`` a list of such records, oldest first (an empty list when nothing matches).
 
 Mailing statuses (unconfirmed codes): 0 waiting for its start time, 1 running for
 :data:`RUN_SECONDS` (plus ``period`` when given), 2 done, 3 cancelled. Statuses move with the
 event loop's clock, so tests on virtual time see them change.
 
-Errors: 1 bad or missing parameters; 3 for ``add`` when the balance (plus credit) does not
-cover the estimated price, and for ``get``/``cancel``/``del`` of an unknown id ("no records
-found"); 5 for an unreadable ``time`` (``add``) or ``start``/``end`` (``get_all``), and for
-cancelling a mailing that is no longer waiting; 6 a forbidden word in the text; 7 no valid
-recipient. Nothing is charged: the price is only checked against the balance.
+Errors: only the page's codes 1, 2, 3, 4, 5 and 9 (2, 4 and 9 come from the common layers).
+1 bad or missing parameters; 3 "error saving a record" when ``add`` cannot create the mailing
+(no money, no valid recipient, a forbidden word); 5 "operation error" for an unreadable
+``time`` (``add``) or ``start``/``end`` (``get_all``), an unknown id (``get``/``cancel``/
+``del``) and cancelling a mailing that is no longer waiting. Nothing is charged: the price is
+only checked against the balance (and reported with ``cost=1``).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import asyncio
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 
 from ._controls import Controls
 from ._params import (
@@ -41,7 +46,17 @@ from ._params import (
     pick_command,
     split_list,
 )
-from ._render import error_text, render_id, render_ok, render_record, render_records
+from ._render import (
+    FMT_CSV,
+    FMT_JSON,
+    FMT_XML,
+    error_text,
+    money,
+    render_ok,
+    render_record,
+    render_records,
+    to_json,
+)
 from ._send import MESSAGE_TYPES, sms_parts
 from ._store import Call, Store
 from ._types import ApiFailure
@@ -75,8 +90,9 @@ _EMAIL = re.compile(r"[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+")
 _PHONE_JUNK = str.maketrans("", "", " -()")
 _DATE = "%d.%m.%Y"
 _NOT_KEPT = frozenset({"psw", "apikey"})
-_NOT_FOUND = "no records found"
-_CANNOT = "operation execution error"
+# The descriptions of jobs_answer's own meanings of 3 and 5 (not send.php's).
+_NOT_SAVED = "error saving a record"
+_FAILED = "operation error"
 
 
 @dataclass(slots=True, eq=False)
@@ -182,9 +198,10 @@ def handle_jobs(store: Store, call: Call) -> str:
     command = pick_command(call.params, _COMMANDS)
     state = store.book(call.account.account.login, JobsState)
     if command == "add":
-        mailing = _add(store, call)
+        with_cost = _with_cost(call.params)
+        mailing, price = _add(store, call)
         state.mailings[mailing.id] = mailing
-        return render_id(call.fmt, mailing.id)
+        return _render_added(call.fmt, mailing.id, price if with_cost else None)
     if command == "get_all":
         return _get_all(store, call, state)
     mailing = _find(state, call.params)
@@ -192,11 +209,32 @@ def handle_jobs(store: Store, call: Call) -> str:
         return render_record(call.fmt, _row(store, mailing, call.now), item="job")
     if command == "cancel":
         if mailing.status_at(call.now) != WAITING:
-            raise ApiFailure(5, _CANNOT)
+            raise ApiFailure(5, _FAILED)
         mailing.cancelled, mailing.forced_status = True, None
         return render_ok(call.fmt)
     del state.mailings[mailing.id]
     return render_ok(call.fmt)
+
+
+def _with_cost(params: dict[str, str]) -> bool:
+    # The page documents cost=0 and cost=1 only. Any other value (e.g. send.php's 2 or 3) is a
+    # parameter error here, so a client that sends send.php's cost codes to jobs.php is caught.
+    value = params.get("cost", "").strip()
+    if value not in ("", "0", "1"):
+        raise ApiFailure(1, error_text(1))
+    return value == "1"
+
+
+def _render_added(fmt: int, job_id: int, price: Decimal | None) -> str:
+    cost = None if price is None else money(price)
+    if fmt == FMT_JSON:
+        return to_json({"id": job_id} if cost is None else {"id": job_id, "cost": cost})
+    if fmt == FMT_XML:
+        inner = f"<id>{job_id}</id>" + ("" if cost is None else f"<cost>{cost}</cost>")
+        return f"<?xml version='1.0'?><result>{inner}</result>"
+    if fmt == FMT_CSV:
+        return f"{job_id}" if cost is None else f"{job_id},{cost}"
+    return f"OK, ID - {job_id}" if cost is None else f"OK, ID - {job_id}, COST - {cost}"
 
 
 def _kind(params: dict[str, str]) -> str:
@@ -219,11 +257,13 @@ def _recipients(raw: str, kind: str) -> tuple[str, ...]:
         if ok and recipient not in valid:
             valid.append(recipient)
     if not valid:
-        raise ApiFailure(7, error_text(7))
+        # The page has no "invalid phone" code (send.php's 7): a mailing without one valid
+        # recipient cannot be saved, so 3 "error saving a record".
+        raise ApiFailure(3, _NOT_SAVED)
     return tuple(valid)
 
 
-def _add(store: Store, call: Call) -> Mailing:
+def _add(store: Store, call: Call) -> tuple[Mailing, Decimal]:
     params = call.params
     name = params.get("name", "").strip()
     kind = _kind(params)
@@ -244,15 +284,18 @@ def _add(store: Store, call: Call) -> Mailing:
     period_hours = _period(params.get("period"))
     phones = _recipients(params["phones"], kind)
     if store.forbidden_word_in(text):
-        raise ApiFailure(6, error_text(6))
+        # No "message forbidden" code (send.php's 6) on the page: the mailing is not saved.
+        raise ApiFailure(3, _NOT_SAVED)
     now_unix = store.unix(call.now)
-    start_unix = parse_send_time(params.get("time"), tz, now_unix)
+    start_unix = _start_time(params.get("time"), tz, now_unix)
     # The estimate SMSC would check before accepting: every recipient gets every part.
     parts = sms_parts(text) if kind in ("sms", "flash") and text else 1
     price = call.account.account.price_per_part * parts * len(phones)
     if call.account.balance + call.account.account.credit < price:
-        raise ApiFailure(3, error_text(3))
-    return Mailing(
+        # Not send.php's "no money": jobs_answer's 3 is "error saving a record", and a mailing
+        # SMSC cannot pay for is not saved.
+        raise ApiFailure(3, _NOT_SAVED)
+    mailing = Mailing(
         id=store.new_id(),
         name=name,
         phones=phones,
@@ -268,6 +311,15 @@ def _add(store: Store, call: Call) -> Mailing:
         template_id=template,
         params={k: v for k, v in params.items() if k not in _NOT_KEPT},
     )
+    return mailing, price
+
+
+def _start_time(value: str | None, tz: int, now_unix: float) -> float | None:
+    try:
+        return parse_send_time(value, tz, now_unix)
+    except ApiFailure as exc:
+        # send.php's 5 is "invalid date format"; jobs_answer's 5 is "operation error".
+        raise ApiFailure(5, _FAILED) from exc
 
 
 def _period(value: str | None) -> float:
@@ -288,7 +340,9 @@ def _find(state: JobsState, params: dict[str, str]) -> Mailing:
         raise ApiFailure(1, error_text(1))
     mailing = state.mailings.get(int(raw))
     if mailing is None:
-        raise ApiFailure(3, _NOT_FOUND)
+        # The page has no "not found" code, and 3 ("error saving a record") does not fit a
+        # lookup: an unknown id is an operation that failed, 5.
+        raise ApiFailure(5, _FAILED)
     return mailing
 
 
@@ -318,7 +372,7 @@ def _day(value: str | None) -> datetime | None:
     try:
         return datetime.strptime(value.strip(), _DATE).replace(tzinfo=MOSCOW)
     except ValueError:
-        raise ApiFailure(5, error_text(5)) from None
+        raise ApiFailure(5, _FAILED) from None
 
 
 def _get_all(store: Store, call: Call, state: JobsState) -> str:
@@ -330,6 +384,6 @@ def _get_all(store: Store, call: Call, state: JobsState) -> str:
         if (first is not None and day < first) or (last is not None and day > last):
             continue
         rows.append(_row(store, mailing, call.now))
-    if not rows:
-        raise ApiFailure(3, _NOT_FOUND)
+    # No mailings is an empty list, not an error: the page's 3 means "error saving a record",
+    # not phones.php's "no records found", and no other documented code fits.
     return render_records(call.fmt, rows, item="job")

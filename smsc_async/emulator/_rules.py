@@ -115,6 +115,11 @@ def _users_add(params: Mapping[str, str]) -> Hashable | None:
     return () if params.get("add", "").strip() not in ("", "0") else None
 
 
+def _senders_add(params: Mapping[str, str]) -> Hashable | None:
+    # Every add=1 counts, whatever the name (and whichever subclient it is for: per login).
+    return () if params.get("add", "").strip() not in ("", "0") else None
+
+
 def _users_change(params: Mapping[str, str]) -> Hashable | None:
     if params.get("chg", "").strip() in ("", "0"):
         return None
@@ -134,7 +139,12 @@ LIMIT_RULES: tuple[LimitRule, ...] = (
     LimitRule("balance.php", 10, _any, _TOO_MANY_TEXT, "balance request"),
     _identical_rule("phones.php", 3),
     _identical_rule("mails.php", 3),
+    # senders_answer: "more than three identical requests to get a list ... or five requests to
+    # create a new sender name within a minute". The identical rule stays on every senders.php
+    # command (as before: whether SMSC limits only the list that way is not said), so an add
+    # counts against both.
     _identical_rule("senders.php", 3),
+    LimitRule("senders.php", 5, _senders_add, _TOO_MANY_TEXT, "sender name add"),
     _identical_rule("get.php", 3),
     # The get_stat page: "no more than three requests per minute" (any, not only identical).
     LimitRule("get.php", 3, _get_stat, _TOO_MANY_TEXT, "statistics request"),

@@ -8,9 +8,15 @@ What the emulator does where SMSC's behaviour is not captured (gaps, its own cho
   the operators. Operator flags at ``add``/``chg`` put the name in that operator's queue
   (operator status 0, field ``<flag>_status``).
 - Adding a name the account already has is error 5; an unknown name or id is error 3.
-- ``send_code`` works for digital names (a phone number, 10 to 15 digits) only (else error 1)
-  and stores a 6-digit code; a wrong code at ``check_code`` is error 1; the right one confirms
-  the name and allows it (status 1).
+- ``send_code`` works for digital names (a phone number, 10 to 15 digits) only: any other
+  ``sender`` (or a name found by ``id`` that is not a number) is error 7 "Invalid number
+  format.", checked before the name is looked up. It stores a 6-digit code. Another
+  ``send_code`` to the same number within 8 hours of loop time (whichever name or subclient
+  asks, and even after the code was confirmed: it is the phone that gets the SMS) is error 10;
+  the code sent first stays valid.
+- ``check_code`` without a code is error 1; a code that is not the one sent (or when none was
+  sent) is error 11 "Invalid confirmation code."; the right one confirms the name and allows it
+  (status 1).
 - chg, send_code, check_code and del answer ``OK`` / ``{"result": "OK"}``.
 - ``user=`` keeps a subclient's names apart from the account's own (not checked further).
 """
@@ -29,7 +35,14 @@ from ._render import FMT_CSV, render_id, render_ok, render_records
 from ._store import Call, Store
 from ._types import ApiFailure
 
-__all__ = ["OPERATOR_FLAGS", "SenderRecord", "SendersControls", "SendersState", "handle_senders"]
+__all__ = [
+    "CODE_RETRY_SECONDS",
+    "OPERATOR_FLAGS",
+    "SenderRecord",
+    "SendersControls",
+    "SendersState",
+    "handle_senders",
+]
 
 # add/chg flags that register a name with an operator; each reports as "<flag>_status".
 OPERATOR_FLAGS = (
@@ -67,6 +80,14 @@ _ALPHA = re.compile(r"[A-Za-z0-9 .\-_!&'\"?,:;()+@#]{1,11}")
 _DIGITAL = re.compile(r"\+?(\d{10,15})")
 _MAX_CNT = 1000
 _NOT_FOUND = "no records found"
+# senders_answer's texts (smsc-api.md §13).
+_BAD_NUMBER = "Invalid number format."
+_CODE_ALREADY_SENT = (
+    "The code has already been sent to the specified number. Retry is possible after 8 hours."
+)
+_INVALID_CODE = "Invalid confirmation code."
+CODE_RETRY_SECONDS = 8 * 3600.0
+"""How long after a code SMS another one to the same number is refused (error 10)."""
 
 
 @dataclass(slots=True)
@@ -100,9 +121,15 @@ class SenderRecord:
 
 @dataclass(slots=True)
 class SendersState:
-    """The sender names of one account, by id."""
+    """The sender names of one account, by id, and when each number last got a code.
+
+    Attributes:
+        names: The names, by id.
+        codes_sent: Loop time of the last code SMS, by number (digits only).
+    """
 
     names: dict[int, SenderRecord] = field(default_factory=dict)
+    codes_sent: dict[str, float] = field(default_factory=dict)
 
     def find(self, owner: str, sender: str) -> SenderRecord | None:
         """Return the name of ``owner`` spelled ``sender`` (case-insensitive), if any."""
@@ -202,21 +229,36 @@ def handle_senders(store: Store, call: Call) -> str:
         return _list(state, owner, call)
     if command == "add":
         return _add(store, state, owner, call, now)
+    if command == "send_code":
+        given = call.params.get("sender", "").strip()
+        if given and _digital(given) is None:
+            raise ApiFailure(7, _BAD_NUMBER)
     record = _target(state, owner, call.params)
     if command == "chg":
         _update(record, call.params)
     elif command == "send_code":
-        if _digital(record.sender) is None:
-            raise ApiFailure(1, "parameters error")
-        record.code = f"{store.rng.randrange(1_000_000):06d}"
+        _send_code(store, state, record, call.now)
     elif command == "check_code":
         code = call.params.get("code", "").strip()
-        if record.code is None or not code or code != record.code:
-            raise ApiFailure(1, "invalid code")
+        if not code:
+            raise ApiFailure(1, "parameters error")
+        if record.code is None or code != record.code:
+            raise ApiFailure(11, _INVALID_CODE)
         record.code, record.confirmed, record.status, record.changed_at = None, True, 1, now
     else:
         del state.names[record.id]
     return render_ok(call.fmt)
+
+
+def _send_code(store: Store, state: SendersState, record: SenderRecord, at: float) -> None:
+    number = _digital(record.sender)
+    if number is None:  # found by id: an alphanumeric name
+        raise ApiFailure(7, _BAD_NUMBER)
+    last = state.codes_sent.get(number)
+    if last is not None and at < last + CODE_RETRY_SECONDS:
+        raise ApiFailure(10, _CODE_ALREADY_SENT)
+    state.codes_sent[number] = at
+    record.code = f"{store.rng.randrange(1_000_000):06d}"
 
 
 def _target(state: SendersState, owner: str, params: dict[str, str]) -> SenderRecord:

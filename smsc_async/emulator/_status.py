@@ -5,7 +5,16 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ._params import moscow_date, normalize_recipient, parse_int
-from ._render import FMT_CSV, FMT_JSON, FMT_XML, error_text, money, to_json, to_xml
+from ._render import (
+    FMT_CSV,
+    FMT_JSON,
+    FMT_XML,
+    error_text,
+    money,
+    render_record,
+    to_json,
+    to_xml,
+)
 from ._send import MESSAGE_TYPES, operator_of
 from ._store import Call, Store
 from ._types import ApiFailure, Message
@@ -33,6 +42,17 @@ STATUS_NAMES = {
 _HLR_KEYS = ("imsi", "msc", "mcc", "mnc", "cn", "net", "rcn", "rnet")
 _FULL_KEYS = ("send_timestamp", "phone", "cost", "sender_id", "status_name")
 _REGION_KEYS = ("country", "operator", "region")
+# fmt=0 all=1 after `Status, check_time, err`, in the page's order (status_answer, §7.2).
+_TEXT_FULL_KEYS = (
+    "send_date",
+    "phone",
+    "cost",
+    "sender_id",
+    "status_name",
+    "message",
+    "comment",
+    "type",
+)
 
 
 def _pairs(params: dict[str, str]) -> tuple[list[tuple[str, str]], bool]:
@@ -72,8 +92,11 @@ def handle_status(store: Store, call: Call) -> str:
             return to_json(rows[0].fields)
         return to_json([{"id": r.id, "phone": r.phone, **r.fields} for r in rows])
     if call.fmt == FMT_XML:
+        # The page wraps one status in <sms>…</sms> (status, last_date, last_timestamp, flag,
+        # err, then the all=1/2 fields as in JSON). Gap: the multi shape is not shown; each
+        # message is an <sms> element under <result>.
         if not multi:
-            return to_xml(rows[0].fields)
+            return render_record(FMT_XML, rows[0].fields, item="sms")
         return to_xml([{"id": r.id, "phone": r.phone, **r.fields} for r in rows], item="sms")
     if call.fmt == FMT_CSV:
         # Gap: the columns that name the message in multi lines are not captured; the
@@ -130,14 +153,24 @@ class _Row:
         return ",".join(str(c) for c in columns)
 
     def text(self, level: int) -> str:
-        # fmt=0: `Status = 1, check_time = <last_date>`, then `err` (always from all=1,
-        # at all=0 only when non-zero) and every other field as `name = value`.
+        # fmt=0 as on the page: `Status = <status>, check_time = <last_date>, err = <err>`
+        # (err always, even 0), then for all=1 `send_date, phone, cost, sender_id,
+        # status_name, message, comment, type`. The JSON-only fields (last_timestamp, flag,
+        # send_timestamp, sms_cnt, mccmnc) are not in the text. Where the page is silent:
+        # HLR fields right after err (as in fmt=1), all=2's country/operator/region after
+        # type (as in JSON).
         f = self.fields
-        parts = [f"Status = {f['status']}", f"check_time = {f['last_date']}"]
-        if level or f["err"]:
-            parts.append(f"err = {f['err']}")
-        skip = {"status", "last_date", "last_timestamp", "flag", "err"}
-        parts += [f"{key} = {value}" for key, value in f.items() if key not in skip]
+        keys: list[str] = list(_HLR_KEYS) if self.hlr else []
+        if level >= 1:
+            keys += _TEXT_FULL_KEYS
+        if level == 2:
+            keys += _REGION_KEYS
+        parts = [
+            f"Status = {f['status']}",
+            f"check_time = {f['last_date']}",
+            f"err = {f['err']}",
+        ]
+        parts += [f"{key} = {f[key]}" for key in keys if key in f]
         return ", ".join(parts)
 
 
@@ -215,12 +248,17 @@ def handle_balance(store: Store, call: Call) -> str:
     balance = money(state.balance)
     with_currency = call.params.get("cur", "").strip() not in ("", "0")
     credit = state.account.credit
+    if call.fmt == FMT_XML and not with_currency:
+        # The page: `<balance>250.80</balance>`, the root element itself (not <result>).
+        return f"<?xml version='1.0'?><balance>{balance}</balance>"
     if call.fmt in (FMT_JSON, FMT_XML):
         document: dict[str, object] = {"balance": balance}
         if with_currency:
             if credit != Decimal(0):
                 document["credit"] = money(credit)
             document["currency"] = state.account.currency
+        # Gap: fmt=2 with cur=1 is not shown. One root must hold several values, so they go
+        # under <result> (like the error envelope); <balance> still holds the balance.
         return to_json(document) if call.fmt == FMT_JSON else to_xml(document)
     if not with_currency:
         return balance
