@@ -26,6 +26,7 @@ from collections.abc import (
     Mapping,
     Sequence,
 )
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final, Literal, NamedTuple, Unpack
 
@@ -61,6 +62,7 @@ __all__ = [
     "MASS_STATUS_SIZE",
     "Bulk",
     "BulkSendItem",
+    "SettleProgress",
 ]
 
 DEFAULT_MAX_REQUEST_BYTES: Final = 256 * 1024
@@ -489,6 +491,7 @@ class Bulk(Namespace):
         interval: float = DEFAULT_POLL_INTERVAL,
         timeout: float | None = None,  # noqa: ASYNC109
         mass_size: int = MASS_STATUS_SIZE,
+        on_poll: Callable[[SettleProgress], None] | None = None,
     ) -> AsyncGenerator[MessageStatus]:
         """Poll until every message has an outcome; yield each one's status when it has.
 
@@ -503,6 +506,9 @@ class Bulk(Namespace):
                 message; the client's gate spaces faster polls).
             timeout: Most seconds to wait in all, or ``None`` for no limit.
             mass_size: As for :meth:`iter_statuses`.
+            on_poll: Called with a :class:`SettleProgress` when a round of polls starts, as
+                each status of a round arrives, and before the pause to the next round (then
+                with its time): what a progress display needs.
 
         Yields:
             The settled status of each message, with ``id`` and ``phone`` set.
@@ -516,7 +522,7 @@ class Bulk(Namespace):
             TransportError, HTTPStatusError, ResponseDecodeError, RateLimitedError: a status
                 request failed after its retries; the iteration stops.
         """
-        settled = self._settled(messages, all, interval, timeout, mass_size)
+        settled = self._settled(messages, all, interval, timeout, mass_size, on_poll)
         async with contextlib.aclosing(settled):
             async for _, status in settled:
                 yield status
@@ -558,6 +564,7 @@ class Bulk(Namespace):
         interval: float,
         timeout: float | None,  # noqa: ASYNC109
         mass_size: int,
+        on_poll: Callable[[SettleProgress], None] | None = None,
     ) -> AsyncGenerator[tuple[int, MessageStatus]]:
         if not (interval > 0 and math.isfinite(interval)):
             raise ValueError(f"interval must be a number of seconds > 0, got {interval!r}")
@@ -568,21 +575,33 @@ class Bulk(Namespace):
         deadline = None if timeout is None else loop.time() + timeout
         last: dict[int, MessageStatus] = {}  # the latest status of each unsettled message
 
+        total = len(queries)
+        done: set[int] = set()  # positions settled
+
         def overdue() -> StatusWaitTimeoutError:
             seen = [last[q.pos] for q in queries if q.pos in last]
             return StatusWaitTimeoutError(seen, timeout or 0.0)
 
+        def report(next_poll: float | None) -> None:
+            if on_poll is not None:
+                pending = tuple(last.get(q.pos) for q in queries if q.pos not in done)
+                on_poll(SettleProgress(total - len(pending), pending, next_poll))
+
         while True:
             started = loop.time()
+            report(None)
             polled = poll_once(self._client, queries, all, mass_size, deadline)
             try:
                 async with contextlib.aclosing(polled) as statuses:
                     async for index, status in statuses:
                         if status.status.is_settled:
                             last.pop(index, None)
+                            done.add(index)
                             yield index, status
                         else:
                             last[index] = status
+                        if len(done) < total:
+                            report(None)
             except Overdue:
                 raise overdue() from None
             queries = [q for q in queries if q.pos in last]
@@ -593,7 +612,25 @@ class Bulk(Namespace):
                 if loop.time() >= deadline:
                     raise overdue()
                 wake = min(wake, deadline)
+            report(wake)
             await sleep(max(0.0, wake - loop.time()))
+
+
+@dataclass(frozen=True, slots=True)
+class SettleProgress:
+    """Where :meth:`Bulk.iter_settled` is at, for a progress display.
+
+    Attributes:
+        settled: Messages settled so far.
+        pending: The last status seen of each message still pending, in the order given
+            (``None``: not checked yet).
+        next_poll: Loop time (``loop.time()``) when the next round of polls starts, or ``None``
+            while a round is running.
+    """
+
+    settled: int
+    pending: tuple[MessageStatus | None, ...]
+    next_poll: float | None
 
 
 def _failed(chunk: _Chunk, message_id: int | str, error: SMSCError) -> list[BulkSendItem]:

@@ -18,7 +18,7 @@ from smsc_async import (
     SMSCClient,
 )
 from smsc_async._rules import CALLER_FIELDS
-from smsc_async.bulk import DEFAULT_MAX_REQUEST_BYTES, ENVELOPE_BYTES, BulkSendItem
+from smsc_async.bulk import DEFAULT_MAX_REQUEST_BYTES, ENVELOPE_BYTES, BulkSendItem, SettleProgress
 from smsc_async.emulator import Emulator
 from smsc_async.errors import (
     APIError,
@@ -575,3 +575,21 @@ async def test_no_messages_to_follow_is_an_empty_result(
     assert await client.bulk.wait_settled([]) == []
     assert [s async for s in client.bulk.iter_statuses([])] == []
     assert emulator.requests == []
+
+
+@pytest.mark.asyncio
+@pytest.mark.looptime
+async def test_iter_settled_reports_its_progress(emulator: Emulator, client: SMSCClient) -> None:
+    pairs = await sent_pairs(client, 3)
+    loop = asyncio.get_running_loop()
+    reports: list[SettleProgress] = []
+    got = [s async for s in client.bulk.iter_settled(pairs, interval=2.0, on_poll=reports.append)]
+    assert len(got) == 3
+    first = reports[0]  # a round starts: nothing checked yet
+    assert (first.settled, first.pending, first.next_poll) == (0, (None, None, None), None)
+    waits = [r for r in reports if r.next_poll is not None]
+    assert waits  # before each pause: the time of the next round
+    assert all(r.settled == 0 and len(r.pending) == 3 for r in waits)
+    assert all(s is not None and not s.status.is_settled for r in waits for s in r.pending)
+    assert all(r.next_poll is not None and r.next_poll > loop.time() - 60 for r in waits)
+    assert reports[-1].settled == 2  # the last report came with the third message pending

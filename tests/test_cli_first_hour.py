@@ -20,6 +20,7 @@ import pytest
 from rich.console import Console
 
 from smsc_async._status_texts import ERROR_MEANINGS, error_meaning, status_text
+from smsc_async.bulk import SettleProgress
 from smsc_async.cli._waiting import WaitLine
 from smsc_async.emulator.pytest_plugin import EmulatorFactory
 from smsc_async.models import MessageState, MessageStatus
@@ -101,18 +102,18 @@ async def test_the_progress_line_counts_down_and_fits_the_terminal() -> None:
     queued = MessageStatus(status=MessageState.QUEUED)
     sent = MessageStatus(status=MessageState.SENT)
     now = asyncio.get_running_loop().time()
-    line.update(1, [queued, sent], now + 14.2)
+    line.update(SettleProgress(1, (queued, sent), now + 14.2))
     assert (
         line.text() == "waiting: 1 of 3 settled, 2 pending (1 queued, 1 sent); next check in 15 s"
     )
-    line.update(1, [None, sent], None)
+    line.update(SettleProgress(1, (None, sent), None))
     assert (
         line.text() == "waiting: 1 of 3 settled, 2 pending (1 not checked yet, 1 sent); checking…"
     )
 
     narrow = io.StringIO()
     small = WaitLine(Console(file=narrow, force_terminal=True, width=30), total=3)
-    small.update(0, [queued, queued, queued], now + 5)
+    small.update(SettleProgress(0, (queued, queued, queued), now + 5))
     [text] = drawn(narrow.getvalue())
     assert len(text) <= 29  # never wraps: a wrapped line could not be erased
     assert text.endswith("…")

@@ -19,7 +19,7 @@ from ._exits import EXIT_GAVE_UP, EXIT_OK
 from ._output import json_record, local_time, name_of
 from ._runtime import Settings, pass_settings, read_pairs, seconds_option
 from ._sandbox import SANDBOX_INTERVAL
-from ._waiting import WaitLine, wait_settled
+from ._waiting import WaitLine
 
 __all__ = ["in_given_order", "state_words", "status", "status_json"]
 
@@ -163,14 +163,15 @@ def status(
 
         try:
             async with progress.shown() if progress is not None else contextlib.nullcontext():
-                await wait_settled(
-                    smsc,
+                statuses = smsc.bulk.iter_settled(
                     pairs,
                     interval=every,
-                    give_up_after=wait_timeout,
-                    on_settled=settled,
-                    progress=progress,
+                    timeout=wait_timeout,
+                    on_poll=None if progress is None else progress.update,
                 )
+                async with contextlib.aclosing(statuses):
+                    async for one in statuses:
+                        settled(one)
         except StatusWaitTimeoutError as exc:
             seen.extend(exc.pending)
             if not settings.json:

@@ -1,9 +1,6 @@
-"""``status --wait``: poll until every message has settled, and show the wait on a terminal.
+"""``status --wait`` on a terminal: a line that shows what the wait is at.
 
-The polling is that of ``smsc.bulk.iter_settled`` (a round of ``smsc.bulk.iter_statuses`` for
-the messages still pending, then a pause until ``interval`` after the round began), written out
-here because the command must know when a round ends and the next begins: that is what the
-progress line shows, and ``iter_settled`` does not tell.
+The polling is ``smsc.bulk.iter_settled``; its ``on_poll`` reports feed :meth:`WaitLine.update`.
 """
 
 from __future__ import annotations
@@ -11,8 +8,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
-from collections import Counter, defaultdict, deque
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections import Counter
+from collections.abc import AsyncIterator
 from typing import Final
 
 from rich.console import Console
@@ -20,12 +17,10 @@ from rich.control import Control
 from rich.segment import ControlType
 from rich.text import Text
 
-from .._client import SMSCClient
-from ..errors import StatusWaitTimeoutError
-from ..models import MessageStatus
+from ..bulk import SettleProgress
 from ._output import name_of
 
-__all__ = ["WaitLine", "wait_settled"]
+__all__ = ["WaitLine"]
 
 _TICK: Final = 1.0  # seconds between two redraws of the countdown
 _ERASE: Final = Control((ControlType.CARRIAGE_RETURN,), (ControlType.ERASE_IN_LINE, 2))
@@ -51,22 +46,14 @@ class WaitLine:
         self._next_check: float | None = None  # loop time; None while a check is running
         self._drawn = False
 
-    def update(
-        self, settled: int, pending: Sequence[MessageStatus | None], next_check: float | None
-    ) -> None:
-        """Take the state of the wait and redraw the line.
-
-        Args:
-            settled: Messages settled so far.
-            pending: The last status seen of each message still pending (``None``: not yet
-                checked).
-            next_check: Loop time of the next round, or ``None`` while a round is running.
-        """
-        self._settled = settled
+    def update(self, progress: SettleProgress) -> None:
+        """Take the state of the wait (an ``on_poll`` report) and redraw the line."""
+        self._settled = progress.settled
         self._pending = Counter(
-            "not checked yet" if status is None else name_of(status.status) for status in pending
+            "not checked yet" if status is None else name_of(status.status)
+            for status in progress.pending
         )
-        self._next_check = next_check
+        self._next_check = progress.next_poll
         self.draw()
 
     def text(self) -> str:
@@ -120,85 +107,3 @@ class WaitLine:
 
 def _s(count: int) -> str:
     return "" if count == 1 else "s"
-
-
-async def wait_settled(
-    smsc: SMSCClient,
-    pairs: Sequence[tuple[str, str]],
-    *,
-    interval: float,
-    give_up_after: float | None,
-    on_settled: Callable[[MessageStatus], None],
-    progress: WaitLine | None = None,
-) -> None:
-    """Poll until every message has settled; call ``on_settled`` with each one once it has.
-
-    Every ``interval`` seconds the messages still pending are asked for again through
-    ``smsc.bulk.iter_statuses`` (status.php); settled means :attr:`MessageState.is_settled`.
-
-    Args:
-        smsc: An open client.
-        pairs: ``(id, phone)`` of each message, as given (a pair may be given twice).
-        interval: Seconds from the start of one round to the start of the next.
-        give_up_after: Most seconds to wait in all (a round is cut short), or ``None``.
-        on_settled: Called with each settled status, as soon as it arrives.
-        progress: The line to keep up to date, on a terminal.
-
-    Raises:
-        StatusWaitTimeoutError: ``give_up_after`` passed with messages pending (their last statuses
-            seen in ``.pending``, in the order given).
-        SMSCError: a status request failed (as for ``smsc.bulk.iter_statuses``).
-    """
-    loop = asyncio.get_running_loop()
-    deadline = None if give_up_after is None else loop.time() + give_up_after
-    waiting = dict(enumerate(pairs))  # position -> pair, of the messages still pending
-    last: dict[int, MessageStatus] = {}  # position -> the last status seen, while pending
-
-    def overdue() -> StatusWaitTimeoutError:
-        seen = [last[position] for position in sorted(waiting) if position in last]
-        return StatusWaitTimeoutError(seen, give_up_after or 0.0)
-
-    def show(next_check: float | None) -> None:
-        if progress is not None:
-            settled = len(pairs) - len(waiting)
-            progress.update(settled, [last.get(position) for position in waiting], next_check)
-
-    while waiting:
-        started = loop.time()
-        show(None)
-        positions: defaultdict[tuple[str, str], deque[int]] = defaultdict(deque)
-        for position, pair in waiting.items():
-            positions[pair].append(position)
-        limit = asyncio.timeout_at(deadline)
-        try:
-            async with (
-                limit,
-                contextlib.aclosing(smsc.bulk.iter_statuses(list(waiting.values()))) as found,
-            ):
-                async for status in found:
-                    # The library hands back the id and phone as given: they find the message.
-                    queue = positions.get((str(status.id), status.phone or ""))
-                    if not queue:
-                        continue
-                    position = queue.popleft()
-                    if status.status.is_settled:
-                        del waiting[position]
-                        last.pop(position, None)
-                        on_settled(status)
-                    else:
-                        last[position] = status
-                    if waiting:
-                        show(None)
-        except TimeoutError:
-            if not limit.expired():  # a request's own timeout (RequestTimeoutError)
-                raise
-            raise overdue() from None
-        if not waiting:
-            return
-        wake = started + interval
-        if deadline is not None:
-            if loop.time() >= deadline:
-                raise overdue()
-            wake = min(wake, deadline)
-        show(wake)
-        await asyncio.sleep(max(0.0, wake - loop.time()))
