@@ -72,6 +72,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Final, Protocol
 
+from smsc_async._numbers import seconds
 from smsc_async._rules import (
     CONCURRENCY_RULE,
     DEFAULT_RULES,
@@ -974,10 +975,9 @@ class LocalGate:
 
         Raises:
             ValueError: When ``margin`` is negative or not finite.
+            TypeError: When ``margin`` is not a number.
         """
-        if not (margin >= 0 and math.isfinite(margin)):
-            raise ValueError(f"margin must be a finite number of seconds >= 0, got {margin!r}")
-        self._margin = float(margin)
+        self._margin = seconds("margin", margin, zero=True)
         self._scope = scope
 
     @property

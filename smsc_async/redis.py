@@ -58,6 +58,7 @@ except ImportError as exc:  # pragma: no cover - the extra is installed wherever
 
 from ._env import ENV_REDIS_URL
 from ._limits import MAX_IN_FLIGHT, Charge, Gate, GateStats, WaitPolicy
+from ._numbers import count, seconds
 from ._redis_admission import Admission, LocalSide
 from ._redis_scripts import ADMIT, RELEASE, RENEW, STATS
 from .errors import GateUnavailableError
@@ -70,14 +71,6 @@ log = logging.getLogger("smsc_async")
 _Loop = asyncio.AbstractEventLoop
 _DEFAULT_LEASE: Final = 60.0  # seconds, for a request with no time bound of its own
 _LISTEN_IDLE: Final = 30.0  # seconds without a waiter before an account's channel is left
-
-
-def _positive(name: str, value: float, *, zero: bool = False) -> float:
-    ok = value >= 0 if zero else value > 0
-    if not (ok and math.isfinite(value)):
-        least = ">= 0" if zero else "> 0"
-        raise ValueError(f"{name} must be a finite number of seconds {least}, got {value!r}")
-    return float(value)
 
 
 def _describe(client: Any) -> str:
@@ -131,17 +124,17 @@ class RedisGate:
         Raises:
             ValueError: When a duration is not a finite positive number of seconds (``margin``
                 may be 0), ``max_connections`` is below 1, or ``prefix`` holds a brace.
+            TypeError: When a number is of the wrong type.
         """
-        if max_connections < 1:
-            raise ValueError(f"max_connections must be at least 1, got {max_connections!r}")
+        count("max_connections", max_connections, least=1)
         if "{" in prefix or "}" in prefix:
             raise ValueError("prefix must not contain braces: the gate puts a hash tag after it")
         self._client = client
         self._prefix = prefix
-        self._margin = _positive("margin", margin, zero=True)
-        self._lease_margin = _positive("lease_margin", lease_margin)
-        self._poll = _positive("poll_interval", poll_interval)
-        self._redis_timeout = _positive("redis_timeout", redis_timeout)
+        self._margin = seconds("margin", margin, zero=True)
+        self._lease_margin = seconds("lease_margin", lease_margin)
+        self._poll = seconds("poll_interval", poll_interval)
+        self._redis_timeout = seconds("redis_timeout", redis_timeout)
         self._beat_ms = int((4 * self._poll + 1.0) * 1000)
         self._fallback = fallback
         self._owned = False
@@ -199,7 +192,7 @@ class RedisGate:
             ValueError: When the URL is not a Redis URL (the message never repeats it: it may
                 hold a password), or an argument is invalid.
         """
-        timeout = _positive("redis_timeout", redis_timeout)
+        timeout = seconds("redis_timeout", redis_timeout)
         redis_options.setdefault("socket_connect_timeout", timeout)
         redis_options.setdefault("socket_timeout", timeout)
         try:
