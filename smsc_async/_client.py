@@ -9,7 +9,7 @@ import functools
 import hashlib
 import logging
 import os
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Self, TypeVar
 
@@ -444,16 +444,11 @@ class SMSCClient(MessagingCommands, HistoryCommands, ServiceCommands, Requester)
             raise RuntimeError("SMSCClient is not open: use 'async with SMSCClient(...)' first")
         return self._transport
 
-    @contextlib.contextmanager
-    def _counted(self) -> Iterator[None]:
-        """Count a request as under way, so that aclose() waits for it (see there)."""
-        self._active += 1
-        try:
-            yield
-        finally:
-            self._active -= 1
-            if not self._active and self._idle is not None:
-                self._idle.set()
+    def _ended(self) -> None:
+        """Count a request under way (``_active``) as ended; the last one wakes aclose()."""
+        self._active -= 1
+        if not self._active and self._idle is not None:
+            self._idle.set()
 
     def _closed_error(self, url: str, *, sent: bool) -> TransportError:
         """The error of a request the client's closing cut short (``sent``: it may have left)."""
@@ -542,7 +537,8 @@ class SMSCClient(MessagingCommands, HistoryCommands, ServiceCommands, Requester)
         transport = self._require_transport()
         charges, body = self._prepared(endpoint, fields)
         attempt = 0
-        with self._counted():
+        self._active += 1  # aclose() waits for it (see there)
+        try:
             while True:
                 url = self._url(endpoint, attempt)
                 try:
@@ -565,6 +561,8 @@ class SMSCClient(MessagingCommands, HistoryCommands, ServiceCommands, Requester)
                     if delay is None:
                         raise
                     await sleep(delay)
+        finally:
+            self._ended()
 
     @contextlib.asynccontextmanager
     async def _stream(
@@ -576,11 +574,14 @@ class SMSCClient(MessagingCommands, HistoryCommands, ServiceCommands, Requester)
     ) -> AsyncIterator[StreamedBody]:
         transport = self._require_transport()
         charges, body = self._prepared(endpoint, fields)
-        with self._counted():
+        self._active += 1  # aclose() waits for it (see there)
+        try:
             async with self._stream_attempts(
                 endpoint, charges, body, transport, idle_timeout=idle_timeout
             ) as got:
                 yield got
+        finally:
+            self._ended()
 
     @contextlib.asynccontextmanager
     async def _stream_attempts(
