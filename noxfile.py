@@ -92,19 +92,23 @@ def docs(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
-    """Benchmark the client against raw aiohttp on the emulator; print the tables.
+    """Benchmark the client against raw aiohttp on the emulator; print the tables and targets.
 
-    Per-request cost (posargs go to this one), a 1 GiB streamed export download, saturation,
-    limiter memory and import time, bulk send and bulk status of 100,000 messages, then the
-    Redis gate: admission cost, windows against aiolimiter, Redis memory over a million keys.
+    Per-request cost (posargs go to this one), streamed export downloads (128 MiB to 1 GiB and
+    rows()), saturation, limiter memory and import time, bulk send and bulk status of 100,000
+    messages, then the Redis gate: admission cost, windows against aiolimiter, Redis memory
+    over a million keys. Ends with one table of every target, its ratio and its verdict.
     """
     session.install(".[redis]", *_group("redis-server"), *_group("aiolimiter"))
     _check_redis_server(session)
-    session.run("python", str(ROOT / "tests" / "bench" / "bench_requests.py"), *session.posargs)
-    session.run("python", str(ROOT / "tests" / "bench" / "bench_exports.py"))
-    session.run("python", str(ROOT / "tests" / "bench" / "bench_limits.py"))
-    session.run("python", str(ROOT / "tests" / "bench" / "bench_bulk.py"))
-    session.run("python", str(ROOT / "tests" / "bench" / "bench_redis.py"))
+    results = pathlib.Path(session.create_tmp()) / "bench-targets.jsonl"
+    results.unlink(missing_ok=True)
+    env = {"SMSC_BENCH_RESULTS": str(results)}
+    scripts = ROOT / "tests" / "bench"
+    session.run("python", str(scripts / "bench_requests.py"), *session.posargs, env=env)
+    for name in ("bench_exports.py", "bench_limits.py", "bench_bulk.py", "bench_redis.py"):
+        session.run("python", str(scripts / name), env=env)
+    session.run("python", str(scripts / "summary.py"), str(results))
 
 
 @nox.session(python=PYTHON)

@@ -56,15 +56,21 @@ async def poll_once(
     if not queries:
         return
     todo = deque(queries)
-    arrived: asyncio.Queue[tuple[int, MessageStatus] | BaseException] = asyncio.Queue()
+    # What arrived and is not yet handed over; the consumer takes all of it at each wake-up
+    # (several answers often arrive in one turn of the loop: one wake-up for them all).
+    arrived: deque[tuple[int, MessageStatus] | BaseException] = deque()
+    waiter: list[asyncio.Future[None]] = []  # the consumer's, while it waits for more
     singles = max(1, min(client._max_in_flight, MAX_IN_FLIGHT))
     held: list[Query] = []  # what the mass request in flight has taken
     changed = asyncio.Event()  # the mass request gave its messages back or answered them
 
+    def put(item: tuple[int, MessageStatus] | BaseException) -> None:
+        arrived.append(item)
+        if waiter and not waiter[0].done():
+            waiter[0].set_result(None)
+
     def deliver(query: Query, status: MessageStatus) -> None:
-        arrived.put_nowait(
-            (query.pos, msgspec.structs.replace(status, id=query.id, phone=query.phone))
-        )
+        put((query.pos, msgspec.structs.replace(status, id=query.id, phone=query.phone)))
 
     async def single() -> None:
         while todo or held:
@@ -101,20 +107,26 @@ async def poll_once(
         try:
             await job()
         except Exception as exc:  # handed to the consumer, which stops everything
-            arrived.put_nowait(exc)
+            put(exc)
 
     tasks = [asyncio.ensure_future(run(single)) for _ in range(singles)]
     tasks.append(asyncio.ensure_future(run(mass)))
+    loop = asyncio.get_running_loop()
     try:
         for _ in range(len(queries)):
-            if deadline is None:
-                got = await arrived.get()
-            else:
+            if not arrived:
+                waiter.append(loop.create_future())
                 try:
-                    async with asyncio.timeout_at(deadline):
-                        got = await arrived.get()
+                    if deadline is None:
+                        await waiter[0]
+                    else:
+                        async with asyncio.timeout_at(deadline):
+                            await waiter[0]
                 except TimeoutError:
                     raise Overdue from None
+                finally:
+                    waiter.clear()
+            got = arrived.popleft()
             if isinstance(got, BaseException):
                 raise got
             yield got

@@ -31,6 +31,7 @@ from ._transport import (
     backoff_delay,
     is_retryable,
     sleep,
+    urlencode_form,
 )
 from ._wire import FormValue, encode_form
 from .errors import (
@@ -64,6 +65,32 @@ T = TypeVar("T")
 
 class _AskerGone(Exception):
     """The caller that was sending a shared read was cancelled; those who joined ask again."""
+
+
+class _Shared:
+    """A read in flight that identical reads join: the answer or failure, handed to them all."""
+
+    __slots__ = ("_future",)
+
+    def __init__(self) -> None:
+        self._future: asyncio.Future[bytes] | None = None  # made when the first one joins
+
+    def joined(self) -> asyncio.Future[bytes]:
+        """Return the future a joiner waits on."""
+        if self._future is None:
+            self._future = asyncio.get_running_loop().create_future()
+        return self._future
+
+    def done(self, body: bytes) -> None:
+        """Hand the answer to those who joined."""
+        if self._future is not None:
+            self._future.set_result(body)
+
+    def fail(self, exc: Exception) -> None:
+        """Hand the failure to those who joined (never reported as "never retrieved")."""
+        if self._future is not None:
+            self._future.set_exception(exc)
+            self._future.exception()
 
 
 class SMSCClient(MessagingCommands, HistoryCommands, ServiceCommands, Requester):
@@ -164,6 +191,8 @@ class SMSCClient(MessagingCommands, HistoryCommands, ServiceCommands, Requester)
             psw = hashlib.md5(password.encode()).hexdigest() if md5_password else password  # noqa: S324 - SMSC's own scheme
             self._auth = {"login": login, "psw": psw}
         register_secrets(self, apikey, password, self._auth.get("psw"))  # scrubbed from errors
+        # What every request ends with, encoded once: the credentials and the answer's format.
+        self._auth_form = b"&" + urlencode_form({**self._auth, "fmt": "3", "charset": "utf-8"})
         # Every number first: one that is off would switch a protection off.
         count("max_in_flight", max_in_flight, least=1, most=MAX_IN_FLIGHT)
         count("max_retries", max_retries, least=0)
@@ -216,7 +245,7 @@ class SMSCClient(MessagingCommands, HistoryCommands, ServiceCommands, Requester)
         self._new_id = message_id_factory or new_message_id
         self._max_body = max_body
         # Reads in flight, by what they ask: an identical read joins the one already running.
-        self._joined: dict[tuple[str, tuple[tuple[str, str], ...]], asyncio.Future[bytes]] = {}
+        self._joined: dict[tuple[str, tuple[tuple[str, str], ...]], _Shared] = {}
 
     # -- namespaces ------------------------------------------------------------------------
     # Built on first use, and their modules imported only then: a client that only sends never
@@ -459,13 +488,35 @@ class SMSCClient(MessagingCommands, HistoryCommands, ServiceCommands, Requester)
     def _prepared(
         self, endpoint: ep.Endpoint[Any], fields: Mapping[str, str]
     ) -> tuple[tuple[Charge, ...], dict[str, str]]:
-        """Return what a command is charged at the gate and the form it sends."""
+        """Return what a command is charged at the gate and its own fields (no credentials)."""
         request = {**fields, **endpoint.command}
-        body = {**request, **self._auth, "fmt": "3", "charset": "utf-8"}
         charges = charges_for(endpoint.name, request)
         if self._rule_period is not None:
             charges = tuple(Charge(self._with_period(c.rule), c.key) for c in charges)
-        return charges, body
+        return charges, request
+
+    def _form_fields(self, request: Mapping[str, str]) -> dict[str, str]:
+        """Return the whole form of a command as fields: its own, the credentials, the format."""
+        return {**request, **self._auth, "fmt": "3", "charset": "utf-8"}
+
+    def _multipart(
+        self, request: Mapping[str, str], files: Sequence[tuple[str, bytes]]
+    ) -> aiohttp.FormData:
+        """Return a command's form with files as multipart (a FormData serves one request)."""
+        form = aiohttp.FormData(charset="utf-8")
+        for name, value in self._form_fields(request).items():
+            form.add_field(name, value)
+        for index, (filename, content) in enumerate(files):
+            form.add_field(f"file{index}", content, filename=filename)
+        return form
+
+    def _encoded(self, request: Mapping[str, str]) -> bytes:
+        """Return the whole form of a command, urlencoded (the same fields as _form_fields)."""
+        if not request:
+            return self._auth_form[1:]
+        if CALLER_FIELDS.isdisjoint(request):
+            return urlencode_form(request) + self._auth_form
+        return urlencode_form(self._form_fields(request))  # the client's own values win
 
     def _with_period(self, rule: Rule) -> Rule:
         periodic = self._periodic.get(rule)
@@ -535,24 +586,38 @@ class SMSCClient(MessagingCommands, HistoryCommands, ServiceCommands, Requester)
         replaces the client's wait policy for this command.
         """
         transport = self._require_transport()
-        charges, body = self._prepared(endpoint, fields)
+        charges, request = self._prepared(endpoint, fields)
+        # Encoded once for every attempt; a FormData is consumed by one request, so each
+        # attempt with files builds its own.
+        body = None if files else self._encoded(request)
+        gate, account, cap = self._gate, self._account, self._max_in_flight
+        policy = policy or self._policy
         attempt = 0
         self._active += 1  # aclose() waits for it (see there)
         try:
             while True:
                 url = self._url(endpoint, attempt)
                 try:
-                    async with self._slot(charges, policy):
-                        if self._state != "open":  # closed while waiting at the gate
-                            raise self._closed_error(url, sent=False)
-                        if progress is not None:
-                            progress.started = True
+                    # The gate's admission inline rather than through _slot: this is every
+                    # request's path, and a generator context manager costs a few µs each.
+                    async with gate.admit(
+                        account, charges, policy, max_in_flight=cap, timeout=self._timeout.total
+                    ) as ticket:
                         try:
-                            return await transport.post(url, _form(body, files))
-                        except RuntimeError as exc:  # aiohttp: the session was closed under it
-                            if self._state == "open":
-                                raise
-                            raise self._closed_error(url, sent=True) from exc
+                            if self._state != "open":  # closed while waiting at the gate
+                                raise self._closed_error(url, sent=False)
+                            if progress is not None:
+                                progress.started = True
+                            data = body if body is not None else self._multipart(request, files)
+                            try:
+                                return await transport.post(url, data)
+                            except RuntimeError as exc:  # aiohttp: the session closed under it
+                                if self._state == "open":
+                                    raise
+                                raise self._closed_error(url, sent=True) from exc
+                        except ConnectError:
+                            ticket.refund()  # never reached SMSC: it must not count
+                            raise
                 except (TransportError, HTTPStatusError) as exc:
                     attempt += 1
                     delay = (
@@ -573,11 +638,11 @@ class SMSCClient(MessagingCommands, HistoryCommands, ServiceCommands, Requester)
         idle_timeout: float | None = None,
     ) -> AsyncIterator[StreamedBody]:
         transport = self._require_transport()
-        charges, body = self._prepared(endpoint, fields)
+        charges, request = self._prepared(endpoint, fields)
         self._active += 1  # aclose() waits for it (see there)
         try:
             async with self._stream_attempts(
-                endpoint, charges, body, transport, idle_timeout=idle_timeout
+                endpoint, charges, self._encoded(request), transport, idle_timeout=idle_timeout
             ) as got:
                 yield got
         finally:
@@ -588,7 +653,7 @@ class SMSCClient(MessagingCommands, HistoryCommands, ServiceCommands, Requester)
         self,
         endpoint: ep.Endpoint[Any],
         charges: tuple[Charge, ...],
-        body: dict[str, str],
+        body: bytes,
         transport: Transport,
         *,
         idle_timeout: float | None,
@@ -623,28 +688,30 @@ class SMSCClient(MessagingCommands, HistoryCommands, ServiceCommands, Requester)
         """
         if not endpoint.safe:
             return decode_answer(endpoint, await self._post(endpoint, fields))
-        key = (endpoint.script, tuple(sorted({**fields, **endpoint.command}.items())))
-        while (shared := self._joined.get(key)) is not None:
+        command = endpoint.command
+        request = {**fields, **command} if command else fields
+        key = (endpoint.script, tuple(sorted(request.items())))
+        joined = self._joined
+        while (shared := joined.get(key)) is not None:
             try:
                 # shield: a joiner's cancellation must not cancel what the others wait for.
-                return decode_answer(endpoint, await asyncio.shield(shared))
+                return decode_answer(endpoint, await asyncio.shield(shared.joined()))
             except _AskerGone:
                 continue  # the caller whose request it was has been cancelled: ask anew
         # The first caller sends the request itself (no extra task on the common path) and
-        # hands the answer, or the failure, to whoever joined meanwhile.
-        shared = asyncio.get_running_loop().create_future()
-        self._joined[key] = shared
+        # hands the answer, or the failure, to whoever joined meanwhile; the future they wait
+        # on is made by the first of them (none at all when nobody joins).
+        shared = joined[key] = _Shared()
         try:
             body = await self._post(endpoint, fields)
         except BaseException as exc:
-            shared.set_exception(exc if isinstance(exc, Exception) else _AskerGone())
+            shared.fail(exc if isinstance(exc, Exception) else _AskerGone())
             raise
         else:
-            shared.set_result(body)
+            shared.done(body)
         finally:
-            if self._joined.get(key) is shared:
-                del self._joined[key]
-            shared.exception()  # retrieved: a failure nobody joined is not "never retrieved"
+            if joined.get(key) is shared:
+                del joined[key]
         return decode_answer(endpoint, body)
 
     async def call(self, script: str, /, **params: FormValue) -> Any:
@@ -682,17 +749,3 @@ class SMSCClient(MessagingCommands, HistoryCommands, ServiceCommands, Requester)
         fields = encode_form(params)
         endpoint = ep.endpoint_for_call(script, fields)
         return decode_answer(endpoint, await self._post(endpoint, fields))
-
-
-def _form(
-    fields: Mapping[str, str], files: Sequence[tuple[str, bytes]]
-) -> Mapping[str, str] | aiohttp.FormData:
-    if not files:
-        return fields
-    # A FormData is consumed by one request, so every attempt builds its own.
-    form = aiohttp.FormData(charset="utf-8")
-    for name, value in fields.items():
-        form.add_field(name, value)
-    for index, (filename, content) in enumerate(files):
-        form.add_field(f"file{index}", content, filename=filename)
-    return form

@@ -122,14 +122,23 @@ class WaitPolicy:
 # --- identity ----------------------------------------------------------------------------------
 
 
+_PERSON: Final = b"smsc_async.lim1"
+
+
 def _digest(parts: Iterable[str]) -> bytes:
-    # Length-prefixed UTF-8, so ("ab", "c") and ("a", "bc") can never collide.
-    h = hashlib.blake2b(digest_size=16, person=b"smsc_async.lim1")
-    for part in parts:
-        data = part.encode("utf-8", "surrogatepass")
-        h.update(len(data).to_bytes(8, "big"))
-        h.update(data)
-    return h.digest()
+    # Length-prefixed UTF-8, so ("ab", "c") and ("a", "bc") can never collide; hashed in one
+    # call (the same digest as one update per piece, which keys shared in Redis rely on).
+    encoded = [part.encode("utf-8", "surrogatepass") for part in parts]
+    data = b"".join([len(piece).to_bytes(8, "big") + piece for piece in encoded])
+    return hashlib.blake2b(data, digest_size=16, person=_PERSON).digest()
+
+
+def _digits(phone: str) -> str:
+    if phone.isdigit():
+        return phone
+    if phone[:1] == "+" and phone[1:].isdigit():  # the usual "+7999...": one slice
+        return phone[1:]
+    return "".join(ch for ch in phone if ch.isdigit())
 
 
 def _identity(endpoint: str, rule: Rule, fields: Mapping[str, str]) -> bytes:
@@ -138,8 +147,7 @@ def _identity(endpoint: str, rule: Rule, fields: Mapping[str, str]) -> bytes:
     if rule.scope == "message":
         # Conservative normalisation: "123," and "123", "+7 999" and "7999" are one message.
         msg_id = fields.get("id", "").strip().rstrip(",").strip()
-        phone = "".join(ch for ch in fields.get("phone", "") if ch.isdigit())
-        return _digest(("message", msg_id, phone))
+        return _digest(("message", msg_id, _digits(fields.get("phone", ""))))
     drop = CALLER_FIELDS | rule.ignore
     parts = ["identical", endpoint]
     kept = (
