@@ -43,16 +43,9 @@ from typing import Final, Self
 
 from ._api import NO_RECORDS, Namespace, Requester, decoder
 from ._endpoints import Endpoint
-from ._export_files import (
-    EXPORT_COLUMNS,
-    ExportRow,
-    ExportStatus,
-    ExportTask,
-    _AtomicFile,
-    _CSVRecords,
-    _RowMaker,
-    _target_path,
-)
+from ._export_files import EXPORT_COLUMNS, ExportRow, ExportStatus, ExportTask
+from ._export_rows import _ExportParser
+from ._export_writer import _AtomicFile, _target_path
 from ._transport import CHUNK_SIZE
 from ._validate import check_id
 from ._wire import raise_json_error, raise_plain_error
@@ -289,24 +282,16 @@ class Download:
         return self._rows(delimiter)
 
     async def _rows(self, delimiter: str | None) -> AsyncGenerator[ExportRow, None]:
-        records = _CSVRecords(delimiter)
-        maker: _RowMaker | None = None
+        parser = _ExportParser(delimiter)
         chunks = self.chunks()
         try:
-            more = True
-            while more:
-                try:
-                    chunk = await anext(chunks)
-                except StopAsyncIteration:
-                    batch, more = records.close(), False
-                else:
-                    batch = records.feed(chunk)
-                for record in batch:
-                    if maker is None:
-                        maker, header = _RowMaker.start(record)
-                        if header:
-                            continue
-                    yield maker(record)
+            async for chunk in chunks:
+                for batch in parser.feed(chunk):
+                    for row in batch:
+                        yield row
+            for batch in parser.close():
+                for row in batch:
+                    yield row
         finally:
             await chunks.aclose()
 
@@ -338,9 +323,6 @@ class Download:
         target = _target_path(path)
         if not isinstance(fsync, bool):
             raise TypeError(f"fsync must be a bool, got {fsync!r}")
-        kind = await asyncio.to_thread(_path_kind, target)
-        if kind is not None:
-            raise ValueError(f"cannot save to {str(target)!r}: {kind}")
         file = _AtomicFile(target)
         try:
             await file.open()
@@ -351,14 +333,6 @@ class Download:
             await file.discard()
             raise
         return target
-
-
-def _path_kind(target: Path) -> str | None:
-    if target.is_dir():
-        return "it is a directory; give a file name"
-    if not target.parent.is_dir():
-        return f"the directory {str(target.parent)!r} does not exist"
-    return None
 
 
 # --- the namespace -------------------------------------------------------------------------------

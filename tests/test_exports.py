@@ -26,7 +26,7 @@ from smsc_async import (
     SMSCClient,
     TransportError,
 )
-from smsc_async._export_files import _CSVRecords
+from smsc_async._export_rows import _CSVRecords
 from smsc_async.emulator import Emulator
 from smsc_async.emulator._downloads import EXPORT_COLUMNS as EMULATOR_COLUMNS
 from smsc_async.exports import (
@@ -460,7 +460,7 @@ def test_bytes_that_are_not_utf8_become_replacement_characters() -> None:
 
 
 def test_extra_cells_of_a_headerless_file_are_kept_by_position() -> None:
-    from smsc_async._export_files import _RowMaker
+    from smsc_async._export_rows import _RowMaker
 
     cells = [str(n) for n in range(len(EXPORT_COLUMNS) + 2)]
     maker, header = _RowMaker.start(cells)
@@ -474,7 +474,7 @@ def test_extra_cells_of_a_headerless_file_are_kept_by_position() -> None:
 
 
 def test_unreadable_cells_leave_the_default_and_longer_rows_keep_their_cells() -> None:
-    from smsc_async._export_files import _RowMaker
+    from smsc_async._export_rows import _RowMaker
 
     maker, header = _RowMaker.start(["phone", "cost", "sms_cnt", "int_id", "status"])
     assert header
@@ -490,7 +490,7 @@ def test_unreadable_cells_leave_the_default_and_longer_rows_keep_their_cells() -
 
 @pytest.mark.asyncio
 async def test_the_fast_and_the_lenient_row_paths_agree(emulator: Emulator) -> None:
-    from smsc_async._export_files import _RowMaker
+    from smsc_async._export_rows import _RowMaker
 
     task_id = ready(emulator, rows=8)
     parser = _CSVRecords()
@@ -501,9 +501,9 @@ async def test_the_fast_and_the_lenient_row_paths_agree(emulator: Emulator) -> N
 
 
 def test_an_endless_quoted_field_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    from smsc_async import ResponseDecodeError, _export_files
+    from smsc_async import ResponseDecodeError, _export_rows
 
-    monkeypatch.setattr(_export_files, "_MAX_RECORD", 1000)
+    monkeypatch.setattr(_export_rows, "_MAX_RECORD", 1000)
     parser = _CSVRecords()
     assert parser.feed(b'phone,message\n1,"open') == [["phone", "message"]]
     for _ in range(35):
@@ -796,7 +796,7 @@ async def test_a_write_error_is_raised_and_cleaned_up(
 def test_short_writes_are_finished(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pieces: int
 ) -> None:
-    from smsc_async._export_files import _write_all
+    from smsc_async._export_writer import _write_all
 
     real_write = os.write
 

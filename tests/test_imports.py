@@ -18,6 +18,8 @@ _DEFERRED = (
     "csv",
     "smsc_async._contact_models",
     "smsc_async._export_files",
+    "smsc_async._export_rows",
+    "smsc_async._export_writer",
     "smsc_async.bulk",
     "smsc_async.callbacks",
     "smsc_async.contacts",

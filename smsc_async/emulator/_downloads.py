@@ -79,11 +79,13 @@ EXPORT_COLUMNS: tuple[str, ...] = (
 """The columns of a generated file, in order (gap: SMSC's own are not documented)."""
 
 _FIRST_INT_ID = 100_000_000_001  # twelve digits for the first 899 999 999 999 rows
-_REPEAT = 64  # sample cycles per generated block (512 rows, about 90 KiB)
+_REPEAT = 64  # sample cycles per %-formatted block (512 rows, about 90 KiB)
 _CONTENT_TYPE = "text/csv; charset=utf-8"
 _NOT_FOUND = "no records found"
 _NOT_COMPLETED = "task is not completed"
 _MARK = "\x00INT_ID\x00"
+_THOUSAND = 1000  # rows in a block made by bytes.join (see _Layout)
+_GAP = b"\x01"  # where an int_id's leading digits go, in _Layout.segments
 
 _SAMPLES: tuple[dict[str, str], ...] = (
     {
@@ -246,7 +248,13 @@ def _sample_value(sample: dict[str, str], column: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class _Layout:
-    """A file's shape: its header and one ``%``-template per sample (``int_id`` as ``%d``)."""
+    """A file's shape: its header and one ``%``-template per sample (``int_id`` as ``%d``).
+
+    ``segments``, when set, make a block of :data:`_THOUSAND` rows whose ``int_id`` values
+    share all but their last three digits (the first is a multiple of 1000) with one
+    ``bytes.join``: the rows' text split where those leading digits go. That is memcpy speed,
+    several times ``%``-formatting's, which kept the server busier than the client it serves.
+    """
 
     header: bytes
     templates: tuple[bytes, ...]
@@ -255,16 +263,19 @@ class _Layout:
     block: bytes
     block_rows: int
     block_length: int
+    segments: tuple[bytes, ...] | None
 
     @classmethod
     def of(cls, columns: tuple[str, ...], header: bool) -> _Layout:
         templates: list[bytes] = []
         lengths: list[int] = []
+        lines: list[bytes] = []
         numbered = "int_id" in columns
         for sample in _SAMPLES:
             values = [_MARK if c == "int_id" else _sample_value(sample, c) for c in columns]
-            line = _csv_line(values).encode().replace(b"%", b"%%")
-            template = line.replace(_MARK.encode(), b"%d")
+            line = _csv_line(values).encode()
+            lines.append(line)
+            template = line.replace(b"%", b"%%").replace(_MARK.encode(), b"%d")
             templates.append(template)
             lengths.append(len(template % ((_FIRST_INT_ID,) if numbered else ())))
         block = b"".join(templates) * _REPEAT
@@ -276,6 +287,7 @@ class _Layout:
             block=block,
             block_rows=len(templates) * _REPEAT,
             block_length=sum(lengths) * _REPEAT,
+            segments=_segments(lines) if numbered else None,
         )
 
     def size(self, rows: int) -> int:
@@ -302,14 +314,23 @@ class _Layout:
         return rows
 
     def render(self, first: int, count: int) -> bytes:
-        """Return rows ``first .. first+count-1`` (0-based; ``first`` on a block boundary)."""
-        if count == self.block_rows:
+        """Return rows ``first .. first+count-1`` (0-based)."""
+        start = _FIRST_INT_ID + first
+        if self.segments is not None and count == _THOUSAND and start % _THOUSAND == 0:
+            return (b"%d" % (start // _THOUSAND)).join(self.segments)
+        if count == self.block_rows and first % len(self.templates) == 0:
             template = self.block
         else:
             cycle = len(self.templates)
-            template = b"".join(self.templates[i % cycle] for i in range(count))
-        start = _FIRST_INT_ID + first
+            template = b"".join(self.templates[(first + i) % cycle] for i in range(count))
         return template % (tuple(range(start, start + count)) if self.numbered else ())
+
+    def _next_count(self, done: int, rows: int) -> int:
+        """Return how many rows the block after the first ``done`` holds."""
+        if self.segments is None:
+            return min(self.block_rows, rows - done)
+        # Blocks of a thousand rows whose first int_id is a multiple of 1000.
+        return min(_THOUSAND - (_FIRST_INT_ID + done) % _THOUSAND, rows - done)
 
     async def chunks(self, rows: int, cut_after: int | None) -> AsyncIterator[bytes]:
         """Produce the file block by block; raise BrokenStream after ``cut_after`` bytes."""
@@ -326,9 +347,26 @@ class _Layout:
                 yield piece
             if done >= rows:
                 return
-            count = min(self.block_rows, rows - done)
+            count = self._next_count(done, rows)
             piece = self.render(done, count)
             done += count
+
+
+def _segments(lines: list[bytes]) -> tuple[bytes, ...] | None:
+    """Split the text of a block of a thousand rows where their int_ids' leading digits go.
+
+    The block's first row is one whose int_id is a multiple of 1000; its sample is the same
+    for every such block (1000 is a multiple of the eight samples), and row ``k`` ends its
+    int_id with the digits of ``k``.
+    """
+    if _THOUSAND % len(lines) or any(_GAP in line for line in lines):
+        return None  # samples that do not fit, or the gap byte in a cell: no fast path
+    phase = (_THOUSAND - _FIRST_INT_ID % _THOUSAND) % len(lines)
+    mark = _MARK.encode()
+    text = b"".join(
+        lines[(phase + k) % len(lines)].replace(mark, _GAP + b"%03d" % k) for k in range(_THOUSAND)
+    )
+    return tuple(text.split(_GAP))
 
 
 @dataclass(slots=True, eq=False)

@@ -1,20 +1,31 @@
 """Streamed export download: throughput and memory of the client against raw aiohttp.
 
-Run with ``nox -s bench`` (or ``python tests/bench/bench_exports.py``; ``--size 64`` for a quick
-run). The emulator serves the export from its own process (its rules off), so the client's
-process holds only the client, and the server's CSV generation runs on the other core instead
-of competing with the reader for one event loop. Every measurement runs in a fresh client
-process: its peak-memory counter (``VmHWM``) is reset once the session is warm, and the growth
-over the resident size at that moment is the download's peak memory.
+Run with ``nox -s bench`` (or ``python tests/bench/bench_exports.py``; a quick run:
+``--sizes 128 --rounds 2``). How it is measured:
 
-Modes: ``raw discard`` (aiohttp reading the body with the same ``content.read(256 KiB)`` calls
-the client makes; ``iter_any()`` and ``iter_chunked()`` measured slower), ``chunks()`` (the
-client's chunk iterator, discarded), ``raw file`` (aiohttp with plain blocking writes: the
-naive way, which stalls the event loop), ``save_to()`` (the client's atomic save: writes from a
-worker thread, then a rename), the same with ``fsync=True`` (forced onto the disk too) and
-``rows()`` (every row parsed, on a smaller file). ``chunks()`` is compared with raw reading,
-``save_to()`` with the raw file. The parent runs ``sync`` before each measurement, so no run
-pays for writing out the previous run's file. Expect some ten percent of noise between runs.
+- The emulator serves the exports from its own process (rules off, requests not recorded), so
+  the client's process holds only the client and the CSV is generated on the other core. Its
+  resident size is read before and after the rounds: nothing may pile up per download.
+- Every measurement runs in a fresh client process, after ``sync`` (no run pays for writing
+  out the previous run's file). The process warms its session up with one request, resets its
+  peak-memory counter (``VmHWM``), and reports the download's time and its peak growth over
+  the resident size at that moment. Each such process runs with ``MALLOC_TOP_PAD_`` set (glibc
+  keeps 16 MiB spare at the top of its heap): without it, the heap grown and shrunk in small
+  steps around aiohttp's 256 KiB buffers faulted fresh pages in for up to half of the bytes
+  read, in some processes and not others (by where the imports had left the heap), which made
+  the same raw read run at 1.5 or 6 GB/s and flattered whichever side was lucky.
+- Modes, per file size (128 MiB, 512 MiB and 1 GiB by default): ``raw discard`` (aiohttp
+  reading the body with ``content.read(256 KiB)``, the read the client makes) against
+  ``chunks()`` (the client's chunks, discarded); ``raw file`` (the same reads, each written
+  with a blocking ``write``: the naive way, which stalls the event loop) against ``save_to()``
+  (the client's atomic save, written from a thread); ``save_to(fsync=True)`` (forced onto the
+  disk too) is reported. ``rows()`` parses a 64 MiB file into rows. The raw requests' bodies
+  are encoded before the clock starts.
+- Rounds interleave every mode in an order that rotates from round to round, so slow spells
+  of the machine fall on all of them; each figure is min–median–max over the rounds, and each
+  ratio is taken per round (client against raw of the same round), its median judged.
+
+The default of 20 rounds takes about 3.5 minutes on 2 cores.
 """
 
 from __future__ import annotations
@@ -24,7 +35,6 @@ import asyncio
 import contextlib
 import json
 import os
-import platform
 import socket
 import statistics
 import subprocess
@@ -36,25 +46,45 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from tests.bench.common import Target, machine, ratios, report, rotated, spread
+
 LOGIN, PASSWORD = "demo", "demo-password"
 MIB = 1024 * 1024
 CHUNK = 256 * 1024  # the client's default chunk size
 TARGET_RSS_MIB = 32
-TARGET_RATIO = 0.70
+TARGET_SAVE = 0.90
+TARGET_ROWS_MIB_S = 60.0
+HEAP_PAD = 16 * MIB  # glibc's M_TOP_PAD in every measuring process (see the docstring)
+FORM = f"login={LOGIN}&psw={PASSWORD}&fmt=3&charset=utf-8".encode()
+FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded"}
+
+# mode -> (label, what it is set against)
+FILE_MODES: dict[str, tuple[str, str | None]] = {
+    "raw_discard": ("raw aiohttp, discarded", None),
+    "chunks": ("chunks(), discarded", "raw_discard"),
+    "raw_file": ("raw aiohttp to a file", None),
+    "save_to": ("save_to()", "raw_file"),
+    "save_to_fsync": ("save_to(fsync=True)", None),
+}
+STREAMED = ("chunks", "save_to", "save_to_fsync", "rows")
 
 
 # --- the server process ----------------------------------------------------------------------
 
 
-async def serve(port: int, size: int, rows_size: int, tasks: int) -> None:
+async def serve(port: int, sizes: list[int], rows_size: int) -> None:
     from smsc_async.emulator import Emulator
 
     emu = Emulator(rules=False, record_requests=False)
     async with emu.serve(port=port) as url:
-        big = [emu.add_export(size=size, start_after=0, run_for=0) for _ in range(tasks)]
-        small = [emu.add_export(size=rows_size, start_after=0, run_for=0) for _ in range(tasks)]
-        sizes = {str(job.id): job.size for job in emu.exports()}
-        print(json.dumps({"url": url, "big": big, "small": small, "sizes": sizes}), flush=True)
+        # One task per file size: a download changes nothing in the task but a counter.
+        tasks = {str(size): emu.add_export(size=size, start_after=0, run_for=0) for size in sizes}
+        tasks["rows"] = emu.add_export(size=rows_size, start_after=0, run_for=0)
+        lengths = {
+            key: next(j.size for j in emu.exports() if j.id == t) for key, t in tasks.items()
+        }
+        print(json.dumps({"url": url, "tasks": tasks, "sizes": lengths}), flush=True)
         # Serve until the parent closes our stdin.
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
 
@@ -65,28 +95,25 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def resident_kib(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise RuntimeError("no VmRSS")
+
+
 @contextlib.contextmanager
-def server_process(size: int, rows_size: int, tasks: int) -> Iterator[dict[str, Any]]:
-    port = free_port()
-    command = [
-        sys.executable,
-        __file__,
-        "--serve",
-        str(port),
-        "--size",
-        str(size),
-        "--rows-size",
-        str(rows_size),
-        "--tasks",
-        str(tasks),
-    ]
+def server_process(sizes: list[int], rows_size: int) -> Iterator[tuple[dict[str, Any], int]]:
+    command = [sys.executable, __file__, "--serve", str(free_port())]
+    command += ["--sizes", ",".join(map(str, sizes)), "--rows-size", str(rows_size)]  # bytes
     proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()
         if not line:
             raise RuntimeError("the emulator did not start")
-        yield json.loads(line)
+        yield json.loads(line), proc.pid
     finally:
         if proc.stdin is not None:
             proc.stdin.close()
@@ -143,27 +170,27 @@ class PeakMemory:
 async def measure(mode: str, url: str, task: int, directory: str) -> dict[str, float]:
     import aiohttp
 
-    from smsc_async import SMSCClient
+    from smsc_async import SMSCClient  # both imported already (see main)
 
     memory = PeakMemory()
     target = Path(directory) / f"export-{mode}-{task}.csv"
     received = 0
     if mode.startswith("raw"):
-        form = {"login": LOGIN, "psw": PASSWORD, "fmt": "3", "charset": "utf-8"}
-        async with aiohttp.ClientSession() as session:
-            async with session.post(f"{url}/sys/downloads.php", data=form) as warm:
+        script = f"{url}/sys/downloads.php"
+        body = FORM + f"&get=1&id={task}".encode()
+        async with aiohttp.ClientSession(headers=FORM_HEADERS) as session:
+            async with session.post(script, data=FORM) as warm:
                 await warm.read()
             memory.start()
             start = time.perf_counter()
-            async with session.post(
-                f"{url}/sys/downloads.php", data={**form, "get": "1", "id": str(task)}
-            ) as resp:
+            async with session.post(script, data=body) as resp:
+                read = resp.content.read
                 if mode == "raw_discard":
-                    while chunk := await resp.content.read(CHUNK):
+                    while chunk := await read(CHUNK):
                         received += len(chunk)
                 else:
                     with open(target, "wb") as out:  # noqa: ASYNC230 - the naive baseline
-                        while chunk := await resp.content.read(CHUNK):
+                        while chunk := await read(CHUNK):
                             out.write(chunk)
                             received += len(chunk)
             seconds = time.perf_counter() - start
@@ -190,88 +217,163 @@ async def measure(mode: str, url: str, task: int, directory: str) -> dict[str, f
 
 def run_measurement(mode: str, url: str, task: int, directory: str) -> dict[str, float]:
     command = [sys.executable, __file__, "--measure", mode, url, str(task), directory]
-    out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    env = {**os.environ, "MALLOC_TOP_PAD_": str(HEAP_PAD)}
+    out = subprocess.run(command, check=True, capture_output=True, text=True, env=env).stdout
     result: dict[str, float] = json.loads(out.strip().splitlines()[-1])
     return result
 
 
-# --- the table -------------------------------------------------------------------------------
+# --- the rounds and the table ----------------------------------------------------------------
+
+
+def run(args: argparse.Namespace) -> None:
+    sizes = [mib * MIB for mib in args.sizes]
+    # (mode, size key) in a fixed order; every round rotates it.
+    runs = [(mode, str(size)) for size in sizes for mode in FILE_MODES] + [("rows", "rows")]
+    results: dict[tuple[str, str], list[dict[str, float]]] = {key: [] for key in runs}
+    began = time.monotonic()
+    with (
+        tempfile.TemporaryDirectory(dir=args.dir, prefix="smsc-bench-") as directory,
+        server_process(sizes, args.rows_size * MIB) as (server, server_pid),
+    ):
+        url, tasks, lengths = server["url"], server["tasks"], server["sizes"]
+        server_before = server_after = 0
+        for round_no in range(args.rounds):
+            for mode, key in rotated(runs, round_no):
+                os.sync()  # the last run's file is not still being written out during this one
+                result = run_measurement(mode, url, tasks[key], directory)
+                if mode != "rows" and result["received"] != lengths[key]:
+                    raise RuntimeError(f"{mode}: received {result['received']} bytes")
+                results[mode, key].append(result)
+            # The first round warms the server up (buffers, caches); growth is counted after it.
+            server_after = resident_kib(server_pid)
+            if round_no == 0:
+                server_before = server_after
+    elapsed = time.monotonic() - began
+
+    print(
+        f"\ndownloads.php exports from the emulator (own process), {args.rounds} rounds,"
+        f" MiB/s min–median–max, worst peak RSS growth\n{machine()}\n"
+    )
+    columns = f"| {'mode':<22} | {'size':>8} | {'MiB/s':>17} | {'/ raw, per round':>16} |"
+    print(f"{columns} {'peak RSS':>9} |")
+    print(f"|{'-' * 24}|{'-' * 10}|{'-' * 19}|{'-' * 18}|{'-' * 11}|")
+    rates: dict[tuple[str, str], list[float]] = {}
+    worst: dict[tuple[str, str], float] = {}
+    for mode, key in runs:
+        mib = lengths[key] / MIB
+        rates[mode, key] = [mib / r["seconds"] for r in results[mode, key]]
+        worst[mode, key] = max(r["rss_growth_kib"] for r in results[mode, key]) / 1024
+    targets: list[Target] = []
+    for mode, key in runs:
+        label, against = FILE_MODES.get(mode, ("rows(), parsed", None))
+        versus = ""
+        if against is not None:
+            per_round = ratios(rates[mode, key], rates[against, key])
+            versus = spread(per_round, "{:.2f}")
+        size = f"{lengths[key] / MIB:.0f} MiB"
+        print(
+            f"| {label:<22} | {size:>8} | {spread(rates[mode, key]):>17} | {versus:>16} |"
+            f" {worst[mode, key]:>5.1f} MiB |"
+        )
+    print()
+    for size in sizes:
+        key = str(size)
+        name = f"{size // MIB} MiB"
+        saved = ratios(rates["save_to", key], rates["raw_file", key])
+        median = statistics.median(saved)
+        targets.append(
+            Target(
+                f"save_to() / raw aiohttp file, {name}",
+                f"{spread(saved, '{:.2f}')} (save_to {spread(rates['save_to', key])} MiB/s,"
+                f" raw {spread(rates['raw_file', key])} MiB/s; peak RSS growth"
+                f" {worst['save_to', key]:.1f} MiB)",
+                median,
+                f">= {TARGET_SAVE:.2f}",
+                median >= TARGET_SAVE,
+            )
+        )
+    for size in sizes:
+        key = str(size)
+        chunked = ratios(rates["chunks", key], rates["raw_discard", key])
+        targets.append(
+            Target(
+                f"chunks() / raw aiohttp discard, {size // MIB} MiB",
+                f"{spread(chunked, '{:.2f}')} ({spread(rates['chunks', key])} MiB/s)",
+                statistics.median(chunked),
+                "reported",
+                None,
+            )
+        )
+    for size in sizes:
+        key = str(size)
+        targets.append(
+            Target(
+                f"save_to(fsync=True), {size // MIB} MiB",
+                f"{spread(rates['save_to_fsync', key])} MiB/s",
+                None,
+                "reported",
+                None,
+            )
+        )
+    rows_rate = rates["rows", "rows"]
+    rows_per_second = [r["received"] / r["seconds"] for r in results["rows", "rows"]]
+    targets.append(
+        Target(
+            f"rows() on a {lengths['rows'] / MIB:.0f} MiB export",
+            f"{spread(rows_rate)} MiB/s, {spread(rows_per_second, '{:,.0f}')} rows/s"
+            f" (peak RSS growth {worst['rows', 'rows']:.1f} MiB)",
+            statistics.median(rows_rate) / TARGET_ROWS_MIB_S,
+            f">= {TARGET_ROWS_MIB_S:.0f} MiB/s",
+            statistics.median(rows_rate) >= TARGET_ROWS_MIB_S,
+        )
+    )
+    streamed = {key: peak for key, peak in worst.items() if key[0] in STREAMED}
+    (mode, key), peak = max(streamed.items(), key=lambda item: item[1])
+    where = "rows()" if mode == "rows" else f"{FILE_MODES[mode][0]} at {int(key) // MIB} MiB"
+    targets.append(
+        Target(
+            "peak RSS growth, worst streamed mode",
+            f"{peak:.1f} MiB ({where})",
+            None,
+            f"< {TARGET_RSS_MIB} MiB",
+            peak < TARGET_RSS_MIB,
+        )
+    )
+    print(
+        f"emulator resident size: {server_before / 1024:.1f} MiB after the first round,"
+        f" {server_after / 1024:.1f} MiB at the end; {elapsed:.0f} s in all"
+    )
+    report("exports", targets)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--size", type=int, default=1024, help="export size in MiB")
+    parser.add_argument(
+        "--sizes",
+        type=lambda text: [int(part) for part in text.split(",")],
+        default=[128, 512, 1024],
+        help="file sizes in MiB, comma-separated (default 128,512,1024)",
+    )
     parser.add_argument("--rows-size", type=int, default=64, help="MiB parsed by rows()")
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--dir", default=None, help="where the files are written")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--tasks", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--measure", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.serve is not None:
-        asyncio.run(serve(args.serve, args.size, args.rows_size, args.tasks))
-        return
-    if args.measure is not None:
+        asyncio.run(serve(args.serve, args.sizes, args.rows_size))
+    elif args.measure is not None:
+        # The same process for every mode: the same modules imported before the event loop.
+        import aiohttp  # noqa: F401
+
+        import smsc_async  # noqa: F401
+
         mode, url, task, directory = args.measure
         print(json.dumps(asyncio.run(measure(mode, url, int(task), directory))))
-        return
-
-    size, rows_size = args.size * MIB, args.rows_size * MIB
-    modes = [
-        ("raw_discard", "raw aiohttp, discarded", "big"),
-        ("chunks", "chunks(), discarded", "big"),
-        ("raw_file", "raw aiohttp to a file", "big"),
-        ("save_to", "save_to()", "big"),
-        ("save_to_fsync", "save_to(fsync=True)", "big"),
-        ("rows", "rows(), parsed", "small"),
-    ]
-    results: dict[str, list[dict[str, float]]] = {mode: [] for mode, _, _ in modes}
-    with (
-        tempfile.TemporaryDirectory(dir=args.dir, prefix="smsc-bench-") as directory,
-        server_process(size, rows_size, args.rounds) as server,
-    ):
-        for round_no in range(args.rounds):
-            for mode, _, kind in modes:
-                task = server[kind][round_no]
-                os.sync()  # the last run's file is not still being written out during this one
-                result = run_measurement(mode, server["url"], task, directory)
-                if mode != "rows" and result["received"] != server["sizes"][str(task)]:
-                    raise RuntimeError(f"{mode}: received {result['received']} bytes")
-                results[mode].append(result)
-    file_mib = server["sizes"][str(server["big"][0])] / MIB
-    rows_mib = server["sizes"][str(server["small"][0])] / MIB
-    print(
-        f"\ndownloads.php export from the emulator (own process): {file_mib:.0f} MiB"
-        f" ({rows_mib:.0f} MiB for rows()), {args.rounds} rounds, median throughput,"
-        f" worst peak RSS growth\nmachine: {platform.machine()}, {os.cpu_count()} cores,"
-        f" Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}\n"
-    )
-    print(f"| {'mode':<24} | {'MiB/s':>8} | {'vs raw':>7} | {'peak RSS growth':>15} |")
-    print(f"|{'-' * 26}|{'-' * 10}|{'-' * 9}|{'-' * 17}|")
-    rate: dict[str, float] = {}
-    worst_rss: dict[str, float] = {}
-    for mode, label, kind in modes:
-        mib = file_mib if kind == "big" else rows_mib
-        rate[mode] = statistics.median(mib / r["seconds"] for r in results[mode])
-        worst_rss[mode] = max(r["rss_growth_kib"] for r in results[mode]) / 1024
-        baseline = {"chunks": "raw_discard", "save_to": "raw_file"}.get(mode)
-        ratio = f"{rate[mode] / rate[baseline]:>7.0%}" if baseline else f"{'':>7}"
-        print(f"| {label:<24} | {rate[mode]:>8.0f} | {ratio} | {worst_rss[mode]:>11.1f} MiB |")
-    rows_per_second = statistics.median(r["received"] / r["seconds"] for r in results["rows"])
-    print(f"\nrows(): {rows_per_second:,.0f} rows a second")
-    streamed = ("chunks", "save_to", "save_to_fsync", "rows")
-    rss_ok = all(worst_rss[m] < TARGET_RSS_MIB for m in streamed)
-    ratio_chunks = rate["chunks"] / rate["raw_discard"]
-    ratio_file = rate["save_to"] / rate["raw_file"]
-    print(
-        f"targets: peak RSS growth under {TARGET_RSS_MIB} MiB -> "
-        f"{'met' if rss_ok else 'MISSED'} (worst {max(worst_rss[m] for m in streamed):.1f} MiB);"
-        f" throughput at least {TARGET_RATIO:.0%} of raw -> "
-        f"{'met' if min(ratio_chunks, ratio_file) >= TARGET_RATIO else 'MISSED'}"
-        f" (chunks() {ratio_chunks:.0%} of raw reading, save_to() {ratio_file:.0%} of the raw"
-        f" file and {rate['save_to'] / rate['raw_discard']:.0%} of raw reading)"
-    )
+    else:
+        run(args)
 
 
 if __name__ == "__main__":
