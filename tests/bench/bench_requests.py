@@ -13,6 +13,10 @@ Run with ``nox -s bench`` (or ``python tests/bench/bench_requests.py [-n N] [--r
 - Each round runs every contender once, in an order that rotates from round to round; the
   client's ratio is taken per round (client over lean raw of the same round), and the median
   ratio is judged. Figures are microseconds per request, min–median–max over the rounds.
+- Where the difference goes (14 in flight, the same rounds): the client with a gate that
+  admits everything at once (``gate=`` a no-op; no rule, no cap), and the client's ``_post``
+  alone (the gate, the form and the transport, without validation, the shared-read path or
+  decoding into the typed result). Differences of medians, reported, not judged.
 """
 
 from __future__ import annotations
@@ -25,14 +29,17 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
+from types import TracebackType
 from urllib.parse import urlencode
 
 import aiohttp
 import msgspec
 
-from smsc_async import SMSCClient
+from smsc_async import SMSCClient, WaitPolicy
+from smsc_async._endpoints import STATUS
+from smsc_async._limits import Charge
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from tests.bench.common import Target, machine, ratios, report, rotated, spread
@@ -45,6 +52,39 @@ GOALS = {"sequential": 1.10, "14 in flight": 1.15}
 class RawStatus(msgspec.Struct):
     status: int
     err: int = 0
+
+
+class _Admitted:
+    """A ticket and its block: admitted at once, nothing to free."""
+
+    def refund(self) -> None:
+        """Nothing was taken."""
+
+    async def __aenter__(self) -> _Admitted:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        return None
+
+
+class OpenGate:
+    """A gate that admits every request at once: what the client costs without its gate."""
+
+    def admit(
+        self,
+        account: str,
+        charges: Sequence[Charge],
+        policy: WaitPolicy,
+        *,
+        max_in_flight: int = 14,
+        timeout: float | None = None,
+    ) -> _Admitted:
+        return _Admitted()
 
 
 def free_port() -> int:
@@ -117,6 +157,7 @@ async def measure(
     async with (
         aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session,
         SMSCClient(LOGIN, PASSWORD, base_url=base_url, max_retries=0) as smsc,
+        SMSCClient(LOGIN, PASSWORD, base_url=base_url, max_retries=0, gate=OpenGate()) as open_,
     ):
         bodies: dict[int, bytes] = {}
 
@@ -131,10 +172,18 @@ async def measure(
         async def client(i: int) -> None:
             await smsc.get_status(i, phone(i))
 
+        async def no_gate(i: int) -> None:
+            await open_.get_status(i, phone(i))
+
+        async def post_only(i: int) -> None:
+            await smsc._post(STATUS, {"id": str(i), "phone": phone(i)})
+
         contenders: list[tuple[str, Call]] = [
             ("raw", raw),
             ("raw, dict form", raw_dict),
             ("client", client),
+            ("client, no gate", no_gate),
+            ("client _post only", post_only),
         ]
         next_id = 1  # message ids start at 1
         for label, concurrency in modes:
@@ -189,6 +238,16 @@ def main() -> None:
                 met=median <= GOALS[label],
             )
         )
+    medians = {name: statistics.median(v) * 1e6 for name, v in times["14 in flight"].items()}
+    gate = medians["client"] - medians["client, no gate"]
+    print(
+        "\nwhere the difference goes at 14 in flight (differences of medians, µs per request):"
+        f"\n- the gate (client − client without it): {gate:+.1f}"
+        "\n- validation, the shared-read path and typed decoding (client − its _post alone):"
+        f" {medians['client'] - medians['client _post only']:+.1f}"
+        "\n- the rest of _post: the rule identity, the form, the transport (its _post alone"
+        f" − raw − the gate): {medians['client _post only'] - medians['raw'] - gate:+.1f}"
+    )
     report("requests", targets)
 
 
