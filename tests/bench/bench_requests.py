@@ -16,7 +16,7 @@ Run with ``nox -s bench`` (or ``python tests/bench/bench_requests.py [-n N] [--r
 - Where the difference goes (14 in flight, the same rounds): the client with a gate that
   admits everything at once (``gate=`` a no-op; no rule, no cap), and the client's ``_post``
   alone (the gate, the form and the transport, without validation, the shared-read path or
-  decoding into the typed result). Differences of medians, reported, not judged.
+  decoding into the typed result). Differences taken within each round, reported, not judged.
 """
 
 from __future__ import annotations
@@ -238,15 +238,26 @@ def main() -> None:
                 met=median <= GOALS[label],
             )
         )
-    medians = {name: statistics.median(v) * 1e6 for name, v in times["14 in flight"].items()}
-    gate = medians["client"] - medians["client, no gate"]
+    at14 = times["14 in flight"]
+
+    def within(a: str, b: str, minus: str = "", plus: str = "") -> str:
+        """min–median–max over rounds of a − b (− c + d) within each round, in µs."""
+        values = []
+        for k in range(len(at14["raw"])):
+            value = at14[a][k] - at14[b][k]
+            if minus:
+                value -= at14[minus][k] - at14[plus][k]
+            values.append(value * 1e6)
+        return spread(values, "{:+.1f}")
+
     print(
-        "\nwhere the difference goes at 14 in flight (differences of medians, µs per request):"
-        f"\n- the gate (client − client without it): {gate:+.1f}"
+        "\nwhere the difference goes at 14 in flight (differences within each round, µs per"
+        " request, min–median–max):"
+        f"\n- the gate (client − client without it): {within('client', 'client, no gate')}"
         "\n- validation, the shared-read path and typed decoding (client − its _post alone):"
-        f" {medians['client'] - medians['client _post only']:+.1f}"
+        f" {within('client', 'client _post only')}"
         "\n- the rest of _post: the rule identity, the form, the transport (its _post alone"
-        f" − raw − the gate): {medians['client _post only'] - medians['raw'] - gate:+.1f}"
+        f" − raw − the gate): {within('client _post only', 'raw', 'client', 'client, no gate')}"
     )
     report("requests", targets)
 
