@@ -65,7 +65,7 @@ def tests(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def examples(session: nox.Session) -> None:
     """Run every example against the built-in emulator."""
-    session.install("-e", ".[cli,redis]", *_group("redis-server"))
+    session.install("-e", ".[cli,redis]", *_group("redis-server"), *_group("asgi"))
     _check_redis_server(session)
     for path in sorted((ROOT / "examples").glob("*.py")):
         session.log(f"example: {path.name}")

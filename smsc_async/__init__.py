@@ -49,6 +49,7 @@ from .errors import (
     TransportError,
     UndeliverableError,
 )
+from .estimate import MessageEstimate, estimate_message
 from .history import (
     IncomingMessage,
     OperatorInfo,
@@ -113,6 +114,7 @@ __all__ = [
     "Jobs",
     "LocalGate",
     "MailingOptions",
+    "MessageEstimate",
     "MessageForbiddenError",
     "MessageKind",
     "MessageState",
@@ -167,8 +169,10 @@ __all__ = [
     "WaitCallResult",
     "WaitPolicy",
     "callback_app",
+    "callback_asgi",
     "callback_handler",
     "callback_signature",
+    "estimate_message",
     "parse_callback",
     "parse_callback_body",
     "verify_signature",
@@ -192,6 +196,7 @@ _LAZY: dict[str, str] = {
             "IncomingMessageEvent",
             "MessageStatusEvent",
             "callback_app",
+            "callback_asgi",
             "callback_handler",
             "callback_signature",
             "parse_callback",
@@ -249,6 +254,7 @@ if TYPE_CHECKING:
         IncomingMessageEvent,
         MessageStatusEvent,
         callback_app,
+        callback_asgi,
         callback_handler,
         callback_signature,
         parse_callback,

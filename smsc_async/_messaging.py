@@ -35,6 +35,7 @@ from .params import (
     MessageKind,
     SendOptions,
     Voice,
+    check_parts,
     check_recipients,
     check_text,
     encode_list,
@@ -59,6 +60,10 @@ _PLAIN_TEXT_KINDS = frozenset(
         MessageKind.WHATSAPP,
     }
 )
+
+
+# Kinds SMSC splits into SMS parts, whose part count ``maxsms`` caps.
+_SPLIT_KINDS = frozenset({MessageKind.SMS, MessageKind.FLASH})
 
 
 def _first_recipient(phones: str) -> str | None:
@@ -176,6 +181,8 @@ class MessagingCommands(Requester):
         if not (extra and "bot" in extra):  # a bot's recipients are its own (e.g. nicknames)
             check_recipients(recipients, kind)
         fields.update(phones=recipients, mes=check_text(message, kind))
+        if kind in _SPLIT_KINDS and not extra:  # a bot's channel is not split into SMS parts
+            check_parts(message, options)
         fields.update(kind.flags)
         if extra:
             fields.update(extra)
@@ -345,7 +352,7 @@ class MessagingCommands(Requester):
                 too long).
         """
         fields = encode_send_options(options)
-        encoded, first, first_text = encode_list(messages)
+        encoded, first, first_text = encode_list(messages, options)
         fields["list"] = encoded
         return await self._submit(fields, options, _first_recipient(first), first_text)
 

@@ -48,6 +48,7 @@ from .models import MessageState, MessageStatus, SendResult
 from .params import (
     MessageKind,
     SendOptions,
+    check_parts,
     check_text,
     encode_list_line,
     encode_send_options,
@@ -294,7 +295,7 @@ class Bulk(Namespace):
         entries: list[_Entry] = []
         for index, pair in enumerate(pairs):
             phone, text = pair
-            joined, line = encode_list_line(phone, text)
+            joined, line = encode_list_line(phone, text, options)
             if "," in joined:
                 raise ValueError(
                     f"message {index} is for several numbers ({phone!r}); give one number per "
@@ -346,6 +347,7 @@ class Bulk(Namespace):
             raise TypeError("phones must be a list of numbers, not one str; split it first")
         fields = _check_options(options)
         fields["mes"] = check_text(text, MessageKind.SMS)
+        check_parts(text, options)
         entries: list[_Entry] = []
         for index, phone in enumerate(phones):
             joined = join_phones([phone])

@@ -16,11 +16,13 @@ fields, change that table (for example ``SIGNED_FIELDS[CallbackKind.STATUS] = ("
 **Charset.** SMSC posts in the account's charset, ``windows-1251`` unless you changed it; pass
 ``charset=`` when yours differs. The signature is computed over the text in that charset.
 
-**Answers.** :func:`callback_handler` and :func:`callback_app` answer HTTP 200 ``ok`` once your
-coroutine returned (the third-party integration the formula comes from answers this way; SMSC's
-own expectation and retry policy are not documented), 400 with a short reason for a malformed or
-badly signed request (never repeating the secret), and 500 when your coroutine raises (the error
-is logged on the ``smsc_async`` logger), so SMSC may try again.
+**Answers.** :func:`callback_handler`, :func:`callback_app` (aiohttp.web) and
+:func:`callback_asgi` (any ASGI framework or server) share one parsing core and answer alike:
+HTTP 200 ``ok`` once your coroutine returned (the third-party integration the formula comes
+from answers this way; SMSC's own expectation and retry policy are not documented), 400 with a
+short reason for a malformed, oversized or badly signed request (never repeating the secret),
+and 500 when your coroutine raises (the error is logged on the ``smsc_async`` logger), so SMSC
+may try again.
 
 **Duplicates.** SMSC may post the same notification more than once. Every post is handed to
 you as it comes; each event's :attr:`~MessageStatusEvent.key` identifies it, so keep the keys
@@ -61,6 +63,7 @@ from typing import Final, TypeAlias
 import msgspec
 from aiohttp import web
 
+from ._callback_asgi import ASGIApp, asgi_app
 from ._callback_form import decode_form, shown
 from .errors import CallbackError, CallbackSignatureError
 from .models import MessageState, _moscow_naive_to_utc
@@ -76,6 +79,7 @@ __all__ = [
     "IncomingMessageEvent",
     "MessageStatusEvent",
     "callback_app",
+    "callback_asgi",
     "callback_handler",
     "callback_kind",
     "callback_signature",
@@ -504,6 +508,56 @@ def _codec(charset: str) -> str:
     return name
 
 
+# --- the receivers' common core --------------------------------------------------------------
+
+
+class _Receiver:
+    """What every receiver (aiohttp.web, ASGI) does with a body read: parse, hand over, answer.
+
+    The receivers differ only in how they read the body and write the answer; the checks of
+    the arguments, the parsing, the answers and their logging live here, once.
+    """
+
+    def __init__(self, on_event: EventHandler, *, secret: str, charset: str, max_body: int) -> None:
+        _check_secret(secret)
+        _codec(charset)
+        if max_body < 1:
+            raise ValueError(f"max_body must be positive, not {max_body}")
+        self.on_event = on_event
+        self.secret = secret
+        self.charset = charset
+        self.max_body = max_body
+
+    def too_large(self) -> CallbackError:
+        """The error for a body that passed ``max_body`` while it was read."""
+        return CallbackError(f"the body is larger than {self.max_body} bytes")
+
+    def rejected(self, exc: CallbackError) -> tuple[int, str]:
+        """Log a refused notification and return the answer: 400 and the short reason."""
+        log.warning("SMSC notification rejected: %s", exc)
+        return 400, str(exc)
+
+    async def answer(self, body: bytes, content_type: str) -> tuple[int, str]:
+        """Parse a whole body, hand its event over, and return the HTTP status and text."""
+        try:
+            event = parse_callback_body(
+                body,
+                secret=self.secret,
+                content_type=content_type,
+                charset=self.charset,
+                max_body=self.max_body,
+            )
+        except CallbackError as exc:
+            return self.rejected(exc)
+        try:
+            await self.on_event(event)
+        except Exception:
+            # The event's fields (phones, texts) stay out of the log; the traceback says enough.
+            log.exception("the notification handler failed on a %s notification", event.kind)
+            return 500, "error"
+        return 200, "ok"
+
+
 # --- aiohttp.web -----------------------------------------------------------------------------
 
 
@@ -537,31 +591,16 @@ def callback_handler(
     Raises:
         ValueError: ``secret`` is empty, ``charset`` unknown or ``max_body`` not positive.
     """
-    _check_secret(secret)
-    _codec(charset)
-    if max_body < 1:
-        raise ValueError(f"max_body must be positive, not {max_body}")
+    receiver = _Receiver(on_event, secret=secret, charset=charset, max_body=max_body)
 
     async def handle(request: web.Request) -> web.Response:
         try:
             body = await _read_body(request, max_body)
-            event = parse_callback_body(
-                body,
-                secret=secret,
-                content_type=request.headers.get("Content-Type", ""),
-                charset=charset,
-                max_body=max_body,
-            )
         except CallbackError as exc:
-            log.warning("SMSC notification rejected: %s", exc)
-            return web.Response(status=400, text=str(exc))
-        try:
-            await on_event(event)
-        except Exception:
-            # The event's fields (phones, texts) stay out of the log; the traceback says enough.
-            log.exception("the notification handler failed on a %s notification", event.kind)
-            return web.Response(status=500, text="error")
-        return web.Response(text="ok")
+            status, text = receiver.rejected(exc)
+        else:
+            status, text = await receiver.answer(body, request.headers.get("Content-Type", ""))
+        return web.Response(status=status, text=text)
 
     return handle
 
@@ -610,3 +649,46 @@ async def _read_body(request: web.Request, max_body: int) -> bytes:
             raise CallbackError(f"the body is larger than {max_body} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+# --- ASGI ------------------------------------------------------------------------------------
+
+
+def callback_asgi(
+    on_event: EventHandler,
+    *,
+    secret: str,
+    charset: str = DEFAULT_CHARSET,
+    max_body: int = DEFAULT_MAX_BODY,
+) -> ASGIApp:
+    """Build a plain ASGI 3 application that receives SMSC's notifications.
+
+    For FastAPI, Starlette, Litestar, Django (ASGI) or any ASGI server; it needs none of them.
+    It answers exactly as :func:`callback_handler` does: 200 ``ok`` once ``on_event``
+    returned, 400 with a short reason for a malformed, oversized or badly signed body
+    (``on_event`` is not called), 500 ``error`` when ``on_event`` raised (logged), and 405
+    with ``Allow: POST`` to any other method. The application is one endpoint: it answers at
+    whatever path it is mounted on. It counts the body's bytes as they arrive and stops
+    reading past ``max_body``; a client gone before the body ended gets no answer and no
+    event. It completes the ``lifespan`` protocol and refuses websockets.
+
+    Example::
+
+        from fastapi import FastAPI
+
+        app = FastAPI()
+        app.mount("/smsc", callback_asgi(on_event, secret="my-secret"))
+
+    Args:
+        on_event: Your coroutine function, called with each event.
+        secret: The secret key set in the SMSC cabinet (not empty).
+        charset: The account charset (``windows-1251`` unless changed in the cabinet).
+        max_body: The largest body accepted, in bytes.
+
+    Returns:
+        The ASGI application: ``await app(scope, receive, send)``.
+
+    Raises:
+        ValueError: ``secret`` is empty, ``charset`` unknown or ``max_body`` not positive.
+    """
+    return asgi_app(_Receiver(on_event, secret=secret, charset=charset, max_body=max_body))

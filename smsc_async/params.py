@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Final, TypedDict
 
 from ._validate import check_known
+from .estimate import estimate_message
 
 __all__ = [
     "Attachment",
@@ -361,6 +362,33 @@ def check_text(message: object, kind: MessageKind) -> str:
     return message
 
 
+def check_parts(text: str, options: Mapping[str, object], *, what: str = "message") -> None:
+    """Refuse a plain SMS text that needs more parts than the ``maxsms`` option allows.
+
+    SMSC would cut such a text to ``maxsms`` parts (smsc-api.md §5.1, ``maxsms``); the client
+    refuses it before any request instead, so that nothing is sent cut short. Only for plain
+    and flash SMS: other kinds are not split into SMS parts. Parts are counted by
+    :func:`~smsc_async.estimate.estimate_message` after the ``translit`` option.
+
+    Raises:
+        ValueError: naming the parts needed and the limit.
+    """
+    if "maxsms" not in options:
+        return
+    limit = _int_option(options, "maxsms")
+    translit = options.get("translit", 0)
+    if isinstance(translit, bool):
+        translit = int(translit)
+    if not isinstance(translit, int) or translit not in (0, 1, 2):
+        return  # encode_send_options reports a bad translit
+    estimate = estimate_message(text, translit=int(translit))
+    if estimate.parts > limit:
+        raise ValueError(
+            f"{what} takes {estimate.parts} SMS parts ({estimate.units} {estimate.encoding} "
+            f"units) but maxsms={limit}; shorten the text or raise maxsms to {estimate.parts}"
+        )
+
+
 def _whole_minutes(delta: timedelta, name: str) -> int:
     seconds = delta.total_seconds()
     if seconds % 60:
@@ -517,7 +545,9 @@ def encode_send_options(
     return fields
 
 
-def encode_list_line(phones: str | Sequence[str], text: object) -> tuple[str, str]:
+def encode_list_line(
+    phones: str | Sequence[str], text: object, options: Mapping[str, object] | None = None
+) -> tuple[str, str]:
     r"""Check one personalised message and encode it as a line of send.php's ``list=``.
 
     Returns:
@@ -526,13 +556,16 @@ def encode_list_line(phones: str | Sequence[str], text: object) -> tuple[str, st
 
     Raises:
         TypeError: a recipient or the text of the wrong type.
-        ValueError: an empty recipient or text, a recipient holding ``:``/``;``, a text too long,
-            or a text holding a literal backslash-n that SMSC would turn into a line break.
+        ValueError: an empty recipient or text, a recipient holding ``:``/``;``, a text too long
+            (over 1000 characters, or more SMS parts than ``options["maxsms"]``), or a text
+            holding a literal backslash-n that SMSC would turn into a line break.
     """
     joined = join_phones(phones, what="list recipient")
     if ":" in joined or ";" in joined:
         raise ValueError(f"list recipient {phones!r} must not contain ':' or ';'")
     checked = check_text(text, MessageKind.SMS)
+    if options is not None:
+        check_parts(checked, options, what=f"text for {phones!r}")
     if "\\n" in checked:
         raise ValueError(
             f"text for {phones!r} contains a literal backslash-n, which list= would turn "
@@ -544,6 +577,7 @@ def encode_list_line(phones: str | Sequence[str], text: object) -> tuple[str, st
 
 def encode_list(
     messages: Mapping[str, str] | Iterable[tuple[str, str]],
+    options: Mapping[str, object] | None = None,
 ) -> tuple[str, str, str]:
     r"""Encode personalised messages for send.php's ``list=`` field.
 
@@ -553,6 +587,8 @@ def encode_list(
     Args:
         messages: ``{phone: text}`` or ``(phones, text)`` pairs; ``phones`` may list several
             recipients separated by commas.
+        options: The send options, whose ``maxsms`` each text must fit (see
+            :func:`check_parts`).
 
     Returns:
         The encoded list, and the first recipient and its text (used to check the send through
@@ -567,7 +603,7 @@ def encode_list(
     lines: list[str] = []
     first = first_text = ""
     for phones, text in pairs:
-        joined, line = encode_list_line(phones, text)
+        joined, line = encode_list_line(phones, text, options)
         lines.append(line)
         if not first:
             first, first_text = joined.split(",", 1)[0], text

@@ -67,7 +67,10 @@ async def test_send_stores_charges_and_answers_id_and_cnt(api: Api) -> None:
         ("a" * 161, 2),
         ("a" * 306, 2),
         ("a" * 307, 3),
-        ("é" * 160, 1),  # Latin-1 still counts as Latin
+        ("é" * 160, 1),  # é is in the GSM 03.38 alphabet
+        ("á" * 160, 3),  # á is Latin-1 but not GSM 03.38: UCS-2
+        ("€" * 80, 1),  # an extension character takes two septets
+        ("€" * 81, 2),
         ("я" * 70, 1),
         ("я" * 71, 2),
         ("я" * 134, 2),

@@ -21,6 +21,7 @@ from ..errors import (
     SendOutcomeUnknownError,
     SMSCError,
 )
+from ..estimate import estimate_message
 from ..models import PhoneDetail
 from ..params import SendOptions, new_message_id
 from ._exits import EXIT_OK, auth_hint, exit_code_for, most_serious, one_line, status_hint
@@ -241,25 +242,42 @@ def _detail_text(detail: PhoneDetail) -> Text:
 
 
 @click.command()
-@click.argument("phones", nargs=-1, required=True, metavar="PHONE...")
+@click.argument("phones", nargs=-1, metavar="[PHONE]...")
 @click.option("-t", "--text", required=True, metavar="TEXT", help="The message to price.")
 @click.option("--sender", metavar="NAME", help="Sender name, as registered in SMSC.")
 @click.option("--translit", is_flag=True, help="Transliterate Cyrillic into Latin letters.")
+@click.option(
+    "--offline",
+    is_flag=True,
+    help="Only count the SMS parts of --text, here: no PHONE, no credentials, no network.",
+)
 @pass_settings
 def cost(
-    settings: Settings, phones: tuple[str, ...], text: str, sender: str | None, translit: bool
+    settings: Settings,
+    phones: tuple[str, ...],
+    text: str,
+    sender: str | None,
+    translit: bool,
+    offline: bool,
 ) -> int:
     """Show what a message would cost, without sending it.
 
-    The price of sending --text to every PHONE, per number and in all.
+    The price of sending --text to every PHONE, per number and in all. With --offline, only
+    how the text travels: its encoding, characters, SMS parts and what is left in the last
+    part, counted here without asking SMSC.
 
     \b
-    Example:
+    Examples:
       smsc cost +79991234567 +79997654321 --text "Sale!"
+      smsc cost --offline --text "Ваш код: 4242"
     """  # noqa: D301
+    if offline:
+        return _show_estimate(settings, text, translit=translit)
+    numbers = _phones(phones)
+    if not numbers:
+        raise click.UsageError("give at least one PHONE (or --offline to count parts only)")
     options = _send_options(sender, translit, False, None, None)
     options["op"] = True
-    numbers = _phones(phones)
 
     async def price(smsc: SMSCClient) -> None:
         result = await smsc.get_cost(numbers, text, **options)
@@ -273,3 +291,21 @@ def cost(
         out.line(f"total {result.cost} for {result.cnt} SMS part(s)")
 
     return settings.run(price)
+
+
+def _show_estimate(settings: Settings, text: str, *, translit: bool) -> int:
+    """Write the offline part count of ``text`` (``smsc cost --offline``)."""
+    try:
+        estimate = estimate_message(text, translit=1 if translit else 0)
+    except ValueError as exc:  # not reachable from click's str input; kept for safety
+        raise click.UsageError(str(exc)) from None
+    out = settings.output
+    if settings.json:
+        out.document(estimate)
+        return EXIT_OK
+    out.line(f"encoding:   {estimate.encoding}")
+    out.line(f"characters: {estimate.characters}")
+    out.line(f"units:      {estimate.units}")
+    out.line(f"parts:      {estimate.parts} (up to {estimate.per_part} units each)")
+    out.line(f"left:       {estimate.left} in the last part")
+    return EXIT_OK

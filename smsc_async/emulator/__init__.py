@@ -15,7 +15,9 @@ credentials::
     assert emu.sends_accepted() == 1
 
 It parses requests from its own table of SMSC parameter names and never imports the
-client, so a misreading in the client is not mirrored here. All timing uses the event
+client, so a misreading in the client is not mirrored here. The one shared piece is the
+stdlib-only part count (:func:`smsc_async.estimate.estimate_message`), so that the emulator's
+``cnt`` and the offline estimate agree. All timing uses the event
 loop's clock, so tests can run on virtual time (``looptime``).
 
 From the command line: ``python -m smsc_async.emulator --port 8080``.

@@ -289,7 +289,8 @@ def _add(store: Store, call: Call) -> tuple[Mailing, Decimal]:
     now_unix = store.unix(call.now)
     start_unix = _start_time(params.get("time"), tz, now_unix)
     # The estimate SMSC would check before accepting: every recipient gets every part.
-    parts = sms_parts(text) if kind in ("sms", "flash") and text else 1
+    translit = parse_int(params.get("translit"), 0, lo=0, hi=2)
+    parts = sms_parts(text, translit) if kind in ("sms", "flash") and text else 1
     price = call.account.account.price_per_part * parts * len(phones)
     if call.account.balance + call.account.account.credit < price:
         # Not send.php's "no money": jobs_answer's 3 is "error saving a record", and a mailing

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
+from ..estimate import estimate_message
 from ._params import (
     normalize_recipient,
     parse_int,
@@ -75,19 +76,6 @@ _OPERATORS = (
 )
 _UNKNOWN_OPERATOR = ("Неизвестно", "Неизвестно", "", "0", "0")
 
-# Russian → Latin for translit=1 and 2 (2 is SMSC's "mpaHc/Iut" look-alike style; the
-# emulator uses one table for both, as only the length matters for the part count).
-_CYRILLIC = "абвгдеёжзийклмнопрстуфхцчшщъыьэюя"
-_LATIN = (
-    *("a", "b", "v", "g", "d", "e", "yo", "zh", "z", "i", "y", "k", "l", "m", "n", "o"),
-    *("p", "r", "s", "t", "u", "f", "h", "c", "ch", "sh", "sch", "", "y", "'", "e", "yu"),
-    "ya",
-)
-_TRANSLIT = str.maketrans(
-    dict(zip(_CYRILLIC, _LATIN, strict=True))
-    | {cyr.upper(): lat.capitalize() for cyr, lat in zip(_CYRILLIC, _LATIN, strict=True)}
-)
-
 # Status/err given in op=1/err=1 lists for problem numbers (gap: SMSC's exact codes).
 _INVALID = (22, 249)  # invalid number / invalid number format
 _UNDELIVERABLE = (20, 248)  # cannot deliver / no route
@@ -120,15 +108,13 @@ def _kind(params: dict[str, str]) -> str:
     return "sms"
 
 
-def sms_parts(text: str) -> int:
-    r"""Count SMS parts: Latin-1 text 160 in one part, 153 per part; otherwise 70 / 67.
+def sms_parts(text: str, translit: int = 0) -> int:
+    """Count SMS parts as the client's offline estimate does (GSM 03.38 / UCS-2).
 
-    GSM-7 escape characters (``{}[]~^|\\€``) counting double are not modelled.
+    The emulator shares :func:`smsc_async.estimate.estimate_message` (stdlib-only counting,
+    no client Structs), so a send's ``cnt`` and the estimate agree by construction.
     """
-    length = len(text)
-    latin = text.isascii() or max(map(ord, text)) < 256
-    single, multi = (160, 153) if latin else (70, 67)
-    return 1 if length <= single else math.ceil(length / multi)
+    return estimate_message(text, translit=translit).parts
 
 
 def _voice_seconds(text: str) -> int:
@@ -147,9 +133,7 @@ def _parts(kind: str, text: str, params: dict[str, str], maxsms: int) -> int:
         octets = len(text) // 2 if params.get("bin", "").strip() == "2" else len(text)
         parts = 1 if octets <= 140 else math.ceil(octets / 134)
     elif kind in ("sms", "flash"):
-        if _flag(params.get("translit")):
-            text = text.translate(_TRANSLIT)
-        parts = sms_parts(text)
+        parts = sms_parts(text, parse_int(params.get("translit"), 0, lo=0, hi=2))
     else:  # one unit per recipient for the other channels
         return 1
     return min(parts, maxsms) if maxsms else parts
