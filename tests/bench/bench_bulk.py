@@ -23,11 +23,9 @@ import asyncio
 import collections
 import math
 import statistics
-import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -40,7 +38,7 @@ from smsc_async._endpoints import Endpoint
 from smsc_async.bulk import DEFAULT_MAX_REQUEST_BYTES, BulkSendItem, _form_size, _room
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from tests.bench.common import Target, machine, ratios, report, rotated, spread
+from tests.bench.common import Target, emulator_process, machine, ratios, report, rotated, spread
 
 LOGIN, PASSWORD = "demo", "demo-password"
 IN_FLIGHT = 14
@@ -74,26 +72,6 @@ class CountingClient(SMSCClient):
             raise
         self.counts[endpoint.name] += 1
         return body
-
-
-@contextmanager
-def emulator_process() -> Iterator[str]:
-    """Start the emulator (rules on, money for every message) and yield its base URL."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "smsc_async.emulator", "--port", "0", "--balance", "1e9"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        base_url = proc.stdout.readline().strip()
-        if not base_url.startswith("http"):
-            raise RuntimeError("the emulator did not start")
-        yield base_url
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 def messages(n: int, first: int = 0) -> list[tuple[str, str]]:
@@ -222,7 +200,7 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=100_000, help="messages (default 100000)")
     parser.add_argument("--rounds", type=int, default=2, help="rounds (default 2)")
     args = parser.parse_args()
-    with emulator_process() as base_url:
+    with emulator_process("--balance", "1e9") as base_url:
         runs, growth = asyncio.run(measure(base_url, args.n, args.rounds))
     least = math.ceil(
         sum(_form_size(f"{p}:{t}") + 3 for p, t in messages(args.n))

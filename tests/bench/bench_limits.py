@@ -35,7 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,7 +45,7 @@ from smsc_async import LocalGate, SMSCClient, WaitPolicy
 from smsc_async._limits import MAX_IN_FLIGHT, RULES, charges_for
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from tests.bench.common import Target, report, rotated, spread
+from tests.bench.common import Target, emulator_process, report, rotated, spread
 
 LOGIN, PASSWORD = "demo", "demo-password"
 LATENCY = 0.05  # the emulator's fixed answer time, seconds
@@ -63,27 +63,6 @@ class Row:
 
 
 # --- saturation ----------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def emulator_process(delay: float) -> Iterator[str]:
-    """Start the emulator in its own process; yield its base URL."""
-    command = ["-m", "smsc_async.emulator", "--port", "0", "--no-rules", "--delay", str(delay)]
-    proc = subprocess.Popen(
-        [sys.executable, *command],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        base_url = proc.stdout.readline().strip()  # the emulator prints it first, alone
-        if not base_url.startswith("http"):
-            raise RuntimeError("the emulator did not start")
-        yield base_url
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 async def saturate(base_url: str, n: int, rounds: int) -> tuple[list[float], list[float]]:
@@ -128,7 +107,7 @@ async def saturate(base_url: str, n: int, rounds: int) -> tuple[list[float], lis
 
 
 def saturation_row(n: int, rounds: int) -> Row:
-    with emulator_process(LATENCY) as base_url:
+    with emulator_process("--no-rules", "--delay", str(LATENCY)) as base_url:
         times, raw_times = asyncio.run(saturate(base_url, n, rounds))
     ideal = n * LATENCY / MAX_IN_FLIGHT
     best, median, raw = min(times), statistics.median(times), min(raw_times)

@@ -31,10 +31,9 @@ import contextlib
 import functools
 import hashlib
 import statistics
-import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -50,7 +49,7 @@ from smsc_async.redis import RedisGate
 # The repository root, for the redis-server starter the tests use too (run as a script, only
 # this folder is on the path).
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from tests.bench.common import Target, machine, report
+from tests.bench.common import Target, emulator_process, machine, report
 from tests.redis_server import find_binary, redis_server, version
 
 LOGIN, PASSWORD = "demo", "demo-password"
@@ -61,25 +60,6 @@ MIB = 1024 * 1024
 
 
 # -- the machine, and the servers in their own processes ---------------------------------------
-
-
-@contextlib.contextmanager
-def emulator_process() -> Iterator[str]:
-    """Start the emulator in its own process, rules off; yield its base URL."""
-    command = ["-m", "smsc_async.emulator", "--port", "0", "--no-rules"]
-    command += ["--balance", "1000000000"]
-    proc = subprocess.Popen(
-        [sys.executable, *command], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
-    )
-    try:
-        assert proc.stdout is not None
-        base_url = proc.stdout.readline().strip()  # the emulator prints it first, alone
-        if not base_url.startswith("http"):
-            raise RuntimeError("the emulator did not start")
-        yield base_url
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 def spread(values: Sequence[float], scale: float = 1.0, digits: int = 0) -> str:
@@ -201,7 +181,7 @@ def cost_part(n: int, client_n: int, rounds: int) -> None:
     with redis_server() as url:
         rows = asyncio.run(gate_costs(url, n, rounds))
         print("  gate alone: done", file=sys.stderr, flush=True)
-        with emulator_process() as base_url:
+        with emulator_process("--no-rules", "--balance", "1000000000") as base_url:
             rows += asyncio.run(client_costs(url, base_url, client_n, rounds))
     print(
         "\n## Admission + release cost per request"

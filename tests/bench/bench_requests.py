@@ -23,13 +23,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import socket
 import statistics
-import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 from urllib.parse import urlencode
@@ -42,7 +39,7 @@ from smsc_async._endpoints import STATUS
 from smsc_async._limits import Charge
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from tests.bench.common import Target, machine, ratios, report, rotated, spread
+from tests.bench.common import Target, emulator_process, machine, ratios, report, rotated, spread
 
 LOGIN, PASSWORD = "demo", "demo-password"
 FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -85,35 +82,6 @@ class OpenGate:
         timeout: float | None = None,
     ) -> _Admitted:
         return _Admitted()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextlib.contextmanager
-def emulator_process() -> Iterator[str]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "smsc_async.emulator", "--port", str(port), "--no-rules"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            if time.monotonic() > deadline or proc.poll() is not None:
-                raise RuntimeError("the emulator did not start")
-            time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 Call = Callable[[int], Awaitable[None]]
@@ -207,7 +175,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=11)
     args = parser.parse_args()
     modes = [("sequential", 1), ("14 in flight", 14)]
-    with emulator_process() as base_url:
+    with emulator_process("--no-rules") as base_url:
         times = asyncio.run(measure(base_url, args.n, args.rounds, modes))
     print(
         f"\nstatus.php against the emulator: {args.n} requests per contender and round,"

@@ -13,8 +13,10 @@ import json
 import os
 import platform
 import statistics
+import subprocess
+import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from typing import TypeVar
 
@@ -35,6 +37,29 @@ def machine() -> str:
         f"machine: {platform.machine()}, {os.cpu_count()} cores ({model}), Python "
         f"{platform.python_version()}, {time.strftime('%Y-%m-%d %H:%M %Z')}"
     )
+
+
+@contextlib.contextmanager
+def emulator_process(*options: str) -> Iterator[str]:
+    """Start ``python -m smsc_async.emulator`` with ``options`` in its own process; yield its URL.
+
+    It listens on a free port and prints its base URL first, alone; it records no requests.
+    """
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "smsc_async.emulator", "--port", "0", *options],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        base_url = proc.stdout.readline().strip()
+        if not base_url.startswith("http"):
+            raise RuntimeError("the emulator did not start")
+        yield base_url
+    finally:
+        proc.terminate()
+        proc.wait(10)
 
 
 def rotated(items: Sequence[T], round_no: int) -> list[T]:
