@@ -348,15 +348,15 @@ async def serve(app: web.Application) -> AsyncIterator[str]:
         await runner.cleanup()
 
 
-class Receiver:
-    """A user's web app: SMSC notifications mounted at /smsc, every event kept."""
+class Events:
+    """What a user's ``on_event`` saw: every event kept, a failure on demand (``fail``)."""
 
-    def __init__(self, *, secret: str = SECRET, charset: str = "windows-1251") -> None:
+    patience = 60.0  # seconds wait_for() waits for the next event
+
+    def __init__(self) -> None:
         self.events: list[CallbackEvent] = []
         self.fail = False
         self.arrived = asyncio.Event()
-        self.app = web.Application()
-        self.app.add_subapp("/smsc", callback_app(self.on_event, secret=secret, charset=charset))
 
     async def on_event(self, event: CallbackEvent) -> None:
         if self.fail:
@@ -367,8 +367,17 @@ class Receiver:
     async def wait_for(self, count: int) -> list[CallbackEvent]:
         while len(self.events) < count:
             self.arrived.clear()
-            await asyncio.wait_for(self.arrived.wait(), 60)
+            await asyncio.wait_for(self.arrived.wait(), self.patience)
         return self.events
+
+
+class Receiver(Events):
+    """A user's web app: SMSC notifications mounted at /smsc, every event kept."""
+
+    def __init__(self, *, secret: str = SECRET, charset: str = "windows-1251") -> None:
+        super().__init__()
+        self.app = web.Application()
+        self.app.add_subapp("/smsc", callback_app(self.on_event, secret=secret, charset=charset))
 
 
 @pytest_asyncio.fixture

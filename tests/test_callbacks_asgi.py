@@ -33,6 +33,7 @@ from .test_callbacks import (
     HOSTILE_MULTIPART,
     PHONE,
     SECRET,
+    Events,
     call_form,
     incoming_form,
     multipart,
@@ -65,26 +66,14 @@ async def serve_asgi(app: Any) -> AsyncIterator[str]:
         await task
 
 
-class Receiver:
+class Receiver(Events):
     """One kind of receiver (aiohttp.web or ASGI) at ``url``, every event kept."""
 
+    patience = 30.0
+
     def __init__(self) -> None:
-        self.events: list[CallbackEvent] = []
-        self.fail = False
-        self.arrived = asyncio.Event()
+        super().__init__()
         self.url = ""
-
-    async def on_event(self, event: CallbackEvent) -> None:
-        if self.fail:
-            raise RuntimeError("the database is down")
-        self.events.append(event)
-        self.arrived.set()
-
-    async def wait_for(self, count: int) -> list[CallbackEvent]:
-        while len(self.events) < count:
-            self.arrived.clear()
-            await asyncio.wait_for(self.arrived.wait(), 30)
-        return self.events
 
 
 @contextlib.asynccontextmanager
