@@ -88,13 +88,13 @@ class Transport:
         self._timeout = timeout
         self._max_body = max_body
 
-    async def post(self, url: str, data: bytes | Mapping[str, str] | aiohttp.FormData) -> bytes:
+    async def post(self, url: str, data: bytes | aiohttp.FormData) -> bytes:
         """POST ``data`` to ``url`` and return the body of a 200 answer.
 
         Args:
             url: Full script URL; never contains credentials (they travel in ``data``).
-            data: A form already encoded (:func:`urlencode_form`), form fields (sent urlencoded)
-                or a FormData (multipart, for files).
+            data: A form already encoded (:func:`urlencode_form`), or a FormData (multipart,
+                for files).
 
         Returns:
             The body bytes.
@@ -106,18 +106,11 @@ class Transport:
             HTTPStatusError: a non-200 answer (redirects are not followed).
             ResponseDecodeError: the body is larger than the configured bound.
         """
-        payload: bytes | aiohttp.FormData
-        if isinstance(data, bytes):
-            payload, headers = data, _FORM_HEADERS
-        elif isinstance(data, aiohttp.FormData):
-            payload, headers = data, None
-        else:
-            # Encoding here is several times cheaper than aiohttp's generic FormData path.
-            payload, headers = urlencode_form(data), _FORM_HEADERS
+        headers = _FORM_HEADERS if isinstance(data, bytes) else None
         try:
             # No redirects: aiohttp would repeat a POST as a bodiless GET, losing the command.
             async with self._session.post(
-                url, data=payload, headers=headers, timeout=self._timeout, allow_redirects=False
+                url, data=data, headers=headers, timeout=self._timeout, allow_redirects=False
             ) as resp:
                 if resp.status != 200:
                     prefix = await _read_prefix(resp)
@@ -143,7 +136,7 @@ class Transport:
 
     @contextlib.asynccontextmanager
     async def stream(
-        self, url: str, data: bytes | Mapping[str, str], *, idle_timeout: float | None = None
+        self, url: str, data: bytes, *, idle_timeout: float | None = None
     ) -> AsyncIterator[StreamedBody]:
         """POST ``data`` and hand over the 200 answer's body to be read in chunks.
 
@@ -158,14 +151,13 @@ class Transport:
         timeout = aiohttp.ClientTimeout(
             total=None, connect=self._timeout.connect, sock_connect=None, sock_read=idle
         )
-        payload = data if isinstance(data, bytes) else urlencode_form(data)
         async with contextlib.AsyncExitStack() as stack:
             failure: aiohttp.ClientError | OSError | None = None
             try:
                 resp = await stack.enter_async_context(
                     self._session.post(
                         url,
-                        data=payload,
+                        data=data,
                         headers=_FORM_HEADERS,
                         timeout=timeout,
                         allow_redirects=False,
